@@ -1,0 +1,66 @@
+/**
+ * The base classes every Sender and Receiver share, whatever carries them
+ * (an in-memory pipe or a session). They hold the brand used by `isSender` /
+ * `isReceiver` and the detach hook a session uses to take an end over when
+ * it is transferred (postMessage-style: the local object stops working).
+ */
+import type { Receiver, Sender, WaitOptions } from './types.js';
+
+export const kDetach: unique symbol = Symbol('libchan.detach');
+export const kIsTransferred: unique symbol = Symbol('libchan.isTransferred');
+
+/** A settled-later promise whose rejection never counts as unhandled. */
+export function handledPromise(): {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+} {
+  let resolve!: () => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+export abstract class AbstractSender<T> implements Sender<T> {
+  abstract send(value: T, options?: WaitOptions): Promise<void>;
+  abstract close(): Promise<void>;
+  abstract abort(reason?: unknown): void;
+  abstract readonly closed: Promise<void>;
+  /**
+   * Moves the live end into a new object owned by the caller (a session) and
+   * leaves this one detached. Throws `TypeError` if already transferred.
+   */
+  abstract [kDetach](): AbstractSender<T>;
+  abstract get [kIsTransferred](): boolean;
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close().catch(() => {});
+  }
+}
+
+export abstract class AbstractReceiver<T> implements Receiver<T> {
+  abstract receive(options?: WaitOptions): Promise<T>;
+  abstract close(reason?: unknown): void;
+  abstract readonly closed: Promise<void>;
+  abstract [kDetach](): AbstractReceiver<T>;
+  abstract get [kIsTransferred](): boolean;
+  abstract [Symbol.asyncIterator](): AsyncIterator<T, undefined, undefined>;
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+/** True for any libchan `Sender`, in memory or across a session (its value type is unknown, hence `never`). */
+export function isSender(x: unknown): x is Sender<never> {
+  return x instanceof AbstractSender;
+}
+
+/** True for any libchan `Receiver`, in memory or across a session. */
+export function isReceiver(x: unknown): x is Receiver<unknown> {
+  return x instanceof AbstractReceiver;
+}

@@ -1,0 +1,401 @@
+/**
+ * The in-memory channel: Go semantics (capacity 0 = rendezvous, N = buffer of
+ * N), passing values by reference. Every Receiver in libchan is one of these;
+ * a session delivers into a pipe, so `select` and async iteration work the
+ * same for local and remote channels.
+ */
+import { ChannelClosedError, transferredError } from '../errors.js';
+import { AbstractReceiver, AbstractSender, handledPromise, kDetach, kIsTransferred } from './ends.js';
+import { Queue } from './queue.js';
+import type { PipeOptions, Receiver, Sender, WaitOptions } from './types.js';
+import { disposeValue } from './unclaimed.js';
+
+/** Returned by `poll()` when no value is ready. */
+export const EMPTY: unique symbol = Symbol('libchan.empty');
+
+/** Marks errors that mean "this receiver ended normally", so iteration stops quietly. */
+const kCleanEnd: unique symbol = Symbol('libchan.cleanEnd');
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+const enum State {
+  Open,
+  /** `close()` was called while sends were still waiting; they finish first. */
+  Closing,
+  /** The end is queued behind the buffer. */
+  Ended,
+  ReceiverClosed,
+  Reset,
+}
+
+interface PendingSend<T> {
+  value: T;
+  resolve(): void;
+  reject(reason: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** A waiting receive (plain, or one arm of a `select`). */
+export interface ReceiveWaiter<T> {
+  onValue(value: T): void;
+  /** `clean` is true for the sender's end, false for a reset (then `reason` is set). */
+  onEnd(reason: unknown, clean: boolean): void;
+}
+
+export function isCleanEnd(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { [kCleanEnd]?: boolean })[kCleanEnd] === true;
+}
+
+function cleanEndError(message: string, code: 'CLOSED' | 'RECEIVER_CLOSED', cause?: unknown): ChannelClosedError {
+  const error = new ChannelClosedError(message, cause === undefined ? { code } : { code, cause });
+  Object.defineProperty(error, kCleanEnd, { value: true });
+  return error;
+}
+
+function checkCapacity(capacity: number): number {
+  if (!Number.isInteger(capacity) || capacity < 0) {
+    throw new RangeError(`pipe capacity must be a non-negative integer, got ${String(capacity)}`);
+  }
+  return capacity;
+}
+
+export class PipeCore<T> {
+  private state = State.Open;
+  private reason: unknown = undefined;
+  private readonly buf = new Queue<T>();
+  private readonly sendQ = new Queue<PendingSend<T>>();
+  private readonly recvQ = new Queue<ReceiveWaiter<T>>();
+  private closeWaiters: { resolve(): void; reject(reason: unknown): void }[] | undefined;
+  readonly senderClosed = handledPromise();
+  readonly receiverClosed = handledPromise();
+
+  constructor(readonly capacity: number) {}
+
+  /** Values buffered plus sends waiting; what a receiver could take without waiting. */
+  get pending(): number {
+    return this.buf.length + this.sendQ.length;
+  }
+
+  send(value: T, signal?: AbortSignal): Promise<void> {
+    if (this.state !== State.Open) return Promise.reject(this.sendError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const waiter = this.recvQ.shift();
+    if (waiter !== undefined) {
+      waiter.onValue(value);
+      return RESOLVED;
+    }
+    if (this.buf.length < this.capacity) {
+      this.buf.push(value);
+      return RESOLVED;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const pending: PendingSend<T> = { value, resolve, reject, signal, onAbort: undefined };
+      if (signal) {
+        pending.onAbort = () => {
+          if (this.sendQ.remove(pending)) {
+            reject(signal.reason);
+            this.afterSendQShrunk();
+          }
+        };
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.sendQ.push(pending);
+    });
+  }
+
+  /** Takes a value if one is ready, without waiting. */
+  poll(): T | typeof EMPTY {
+    if (this.buf.length > 0) {
+      const value = this.buf.shift() as T;
+      this.refill();
+      if (this.state === State.Ended && this.buf.length === 0) this.receiverClosed.resolve();
+      return value;
+    }
+    const pending = this.sendQ.shift();
+    if (pending !== undefined) {
+      settle(pending);
+      pending.resolve();
+      this.afterSendQShrunk();
+      return pending.value;
+    }
+    return EMPTY;
+  }
+
+  /** After `poll()` returned EMPTY: the error a receive gets now, or undefined to wait. */
+  endError(): unknown {
+    switch (this.state) {
+      case State.Ended:
+        this.receiverClosed.resolve();
+        return cleanEndError('channel closed by the sender', 'CLOSED');
+      case State.ReceiverClosed:
+        return cleanEndError('receiver closed', 'RECEIVER_CLOSED', this.reason);
+      case State.Reset:
+        return this.reason;
+      default:
+        return undefined;
+    }
+  }
+
+  /** True when a receive would end (cleanly or not) rather than wait or take a value. */
+  get ended(): boolean {
+    return this.state >= State.Ended && this.buf.length === 0;
+  }
+
+  receive(signal?: AbortSignal): Promise<T> {
+    const value = this.poll();
+    if (value !== EMPTY) return Promise.resolve(value);
+    const error = this.endError();
+    if (error !== undefined) return Promise.reject(error);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      let onAbort: (() => void) | undefined;
+      const waiter: ReceiveWaiter<T> = {
+        onValue: (v) => {
+          if (onAbort) signal?.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        onEnd: (reason, clean) => {
+          if (onAbort) signal?.removeEventListener('abort', onAbort);
+          reject(clean ? this.endError() : reason);
+        },
+      };
+      if (signal) {
+        onAbort = () => {
+          if (this.recvQ.remove(waiter)) reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      this.recvQ.push(waiter);
+    });
+  }
+
+  addWaiter(waiter: ReceiveWaiter<T>): void {
+    this.recvQ.push(waiter);
+  }
+
+  removeWaiter(waiter: ReceiveWaiter<T>): void {
+    this.recvQ.remove(waiter);
+  }
+
+  closeSender(): Promise<void> {
+    switch (this.state) {
+      case State.Open:
+        if (this.sendQ.length === 0) {
+          this.finishClose();
+          return RESOLVED;
+        }
+        this.state = State.Closing;
+        return this.waitClose();
+      case State.Closing:
+        return this.waitClose();
+      case State.Reset:
+        return Promise.reject(this.reason);
+      default:
+        return RESOLVED;
+    }
+  }
+
+  abort(reason: unknown): void {
+    if (this.state !== State.Open && this.state !== State.Closing) return;
+    this.state = State.Reset;
+    this.reason = reason;
+    const dropped: unknown[] = this.buf.drain();
+    for (const pending of this.sendQ.drain()) {
+      settle(pending);
+      pending.reject(reason);
+      dropped.push(pending.value);
+    }
+    for (const waiter of this.recvQ.drain()) waiter.onEnd(reason, false);
+    for (const w of this.closeWaiters?.splice(0) ?? []) w.reject(reason);
+    this.senderClosed.reject(reason);
+    this.receiverClosed.reject(reason);
+    disposeDropped(dropped);
+  }
+
+  closeReceiver(reason: unknown): void {
+    if (this.state === State.Reset || this.state === State.ReceiverClosed) return;
+    const wasEnded = this.state === State.Ended;
+    this.state = State.ReceiverClosed;
+    this.reason = reason;
+    const dropped: unknown[] = this.buf.drain();
+    if (!wasEnded) {
+      for (const pending of this.sendQ.drain()) {
+        settle(pending);
+        pending.reject(this.sendError());
+        dropped.push(pending.value);
+      }
+      for (const w of this.closeWaiters?.splice(0) ?? []) w.resolve();
+      this.senderClosed.resolve();
+    }
+    for (const waiter of this.recvQ.drain()) waiter.onEnd(this.endError(), false);
+    this.receiverClosed.resolve();
+    disposeDropped(dropped);
+  }
+
+  private sendError(): unknown {
+    switch (this.state) {
+      case State.ReceiverClosed: {
+        const options = this.reason === undefined ? {} : { cause: this.reason };
+        return new ChannelClosedError('the receiver closed the channel', { code: 'RECEIVER_CLOSED', ...options });
+      }
+      case State.Reset:
+        return this.reason;
+      default:
+        return new ChannelClosedError('send on a closed channel', { code: 'CLOSED' });
+    }
+  }
+
+  private waitClose(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      (this.closeWaiters ??= []).push({ resolve, reject });
+    });
+  }
+
+  /** Moves waiting sends into free buffer slots (they resolve: their value is in). */
+  private refill(): void {
+    while (this.buf.length < this.capacity && this.sendQ.length > 0) {
+      const pending = this.sendQ.shift() as PendingSend<T>;
+      settle(pending);
+      this.buf.push(pending.value);
+      pending.resolve();
+    }
+    this.afterSendQShrunk();
+  }
+
+  private afterSendQShrunk(): void {
+    if (this.state === State.Closing && this.sendQ.length === 0) this.finishClose();
+  }
+
+  private finishClose(): void {
+    this.state = State.Ended;
+    for (const w of this.closeWaiters?.splice(0) ?? []) w.resolve();
+    this.senderClosed.resolve();
+    if (this.buf.length === 0) {
+      for (const waiter of this.recvQ.drain()) waiter.onEnd(undefined, true);
+      this.receiverClosed.resolve();
+    }
+  }
+}
+
+function settle<T>(pending: PendingSend<T>): void {
+  if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
+}
+
+function disposeDropped(values: unknown[]): void {
+  for (const value of values) disposeValue(value);
+}
+
+function abortReason(reason: unknown): unknown {
+  return reason === undefined ? new ChannelClosedError('channel aborted', { code: 'ABORTED' }) : reason;
+}
+
+export class PipeSender<T> extends AbstractSender<T> {
+  private core: PipeCore<T> | null;
+  readonly closed: Promise<void>;
+
+  constructor(core: PipeCore<T>) {
+    super();
+    this.core = core;
+    this.closed = core.senderClosed.promise;
+  }
+
+  send(value: T, options?: WaitOptions): Promise<void> {
+    const core = this.core;
+    if (core === null) return Promise.reject(transferredError());
+    return core.send(value, options?.signal);
+  }
+
+  close(): Promise<void> {
+    return this.core === null ? Promise.reject(transferredError()) : this.core.closeSender();
+  }
+
+  abort(reason?: unknown): void {
+    this.core?.abort(abortReason(reason));
+  }
+
+  get [kIsTransferred](): boolean {
+    return this.core === null;
+  }
+
+  [kDetach](): PipeSender<T> {
+    const core = this.core;
+    if (core === null) throw new TypeError('this Sender was already transferred');
+    this.core = null;
+    return new PipeSender(core);
+  }
+}
+
+export class PipeReceiver<T> extends AbstractReceiver<T> {
+  private core: PipeCore<T> | null;
+  readonly closed: Promise<void>;
+
+  constructor(core: PipeCore<T>) {
+    super();
+    this.core = core;
+    this.closed = core.receiverClosed.promise;
+  }
+
+  /** The live core, or throws the transferred error (used by `select`). */
+  get liveCore(): PipeCore<T> {
+    if (this.core === null) throw transferredError();
+    return this.core;
+  }
+
+  receive(options?: WaitOptions): Promise<T> {
+    const core = this.core;
+    if (core === null) return Promise.reject(transferredError());
+    return core.receive(options?.signal);
+  }
+
+  close(reason?: unknown): void {
+    this.core?.closeReceiver(reason);
+  }
+
+  get [kIsTransferred](): boolean {
+    return this.core === null;
+  }
+
+  [kDetach](): PipeReceiver<T> {
+    const core = this.core;
+    if (core === null) throw new TypeError('this Receiver was already transferred');
+    this.core = null;
+    return new PipeReceiver(core);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined, undefined> & AsyncIterable<T> {
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    const ended = (error: unknown): IteratorResult<T, undefined> => {
+      if (isCleanEnd(error)) return done;
+      throw error;
+    };
+    const iterator = {
+      next: (): Promise<IteratorResult<T, undefined>> => {
+        const core = this.core;
+        if (core === null) return Promise.reject(transferredError());
+        // Fast path: a ready value needs no intermediate promise.
+        const value = core.poll();
+        if (value !== EMPTY) return Promise.resolve({ done: false, value });
+        return core.receive().then((v): IteratorResult<T, undefined> => ({ done: false, value: v }), ended);
+      },
+      return: (): Promise<IteratorResult<T, undefined>> => {
+        this.close();
+        return Promise.resolve(done);
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+}
+
+/**
+ * Makes an in-memory channel. Returns `[receiver, sender]`, the order of
+ * libchan's `Pipe()`. With `capacity` 0 (the default) `send` resolves only
+ * when a `receive` has taken the value.
+ */
+export function pipe<T>(options?: PipeOptions): [Receiver<T>, Sender<T>] {
+  const core = new PipeCore<T>(checkCapacity(options?.capacity ?? 0));
+  return [new PipeReceiver(core), new PipeSender(core)];
+}
