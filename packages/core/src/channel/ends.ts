@@ -8,6 +8,12 @@ import type { Receiver, Sender, WaitOptions } from './types.js';
 
 export const kDetach: unique symbol = Symbol('libchan.detach');
 export const kIsTransferred: unique symbol = Symbol('libchan.isTransferred');
+/** Delivers a value at once if that needs no waiting; false otherwise (nothing delivered). */
+export const kOffer: unique symbol = Symbol('libchan.offer');
+/** Registers a callback for the receiving side stopping the channel (`Receiver.close(reason)`). */
+export const kOnStop: unique symbol = Symbol('libchan.onStop');
+/** Resets a receiver's whole channel (its sender sees the reason too). */
+export const kReset: unique symbol = Symbol('libchan.reset');
 
 /** A settled-later promise whose rejection never counts as unhandled. */
 export function handledPromise(): {
@@ -36,6 +42,8 @@ export abstract class AbstractSender<T> implements Sender<T> {
    */
   abstract [kDetach](): AbstractSender<T>;
   abstract get [kIsTransferred](): boolean;
+  abstract [kOffer](value: T): boolean;
+  abstract [kOnStop](callback: (reason: unknown) => void): void;
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close().catch(() => {});
@@ -47,6 +55,7 @@ export abstract class AbstractReceiver<T> implements Receiver<T> {
   abstract close(reason?: unknown): void;
   abstract readonly closed: Promise<void>;
   abstract [kDetach](): AbstractReceiver<T>;
+  abstract [kReset](reason: unknown): void;
   abstract get [kIsTransferred](): boolean;
   abstract [Symbol.asyncIterator](): AsyncIterator<T, undefined, undefined>;
 

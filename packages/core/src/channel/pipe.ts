@@ -5,7 +5,7 @@
  * same for local and remote channels.
  */
 import { ChannelClosedError, transferredError } from '../errors.js';
-import { AbstractReceiver, AbstractSender, handledPromise, kDetach, kIsTransferred } from './ends.js';
+import { AbstractReceiver, AbstractSender, handledPromise, kDetach, kIsTransferred, kOffer, kOnStop, kReset } from './ends.js';
 import { Queue } from './queue.js';
 import type { PipeOptions, Receiver, Sender, WaitOptions } from './types.js';
 import { disposeValue } from './unclaimed.js';
@@ -77,9 +77,31 @@ export class PipeCore<T> {
     return this.buf.length + this.sendQ.length;
   }
 
+  private stopHooks: ((reason: unknown) => void)[] | undefined;
+
+  onStop(callback: (reason: unknown) => void): void {
+    if (this.state === State.ReceiverClosed) callback(this.reason);
+    else (this.stopHooks ??= []).push(callback);
+  }
+
+  /** Delivers without waiting when a receive is waiting or the buffer has room. */
+  offer(value: T): boolean {
+    if (this.state !== State.Open) return false;
+    const waiter = this.recvQ.shift();
+    if (waiter !== undefined) {
+      waiter.onValue(value);
+      return true;
+    }
+    if (this.buf.length < this.capacity) {
+      this.buf.push(value);
+      return true;
+    }
+    return false;
+  }
+
   send(value: T, signal?: AbortSignal): Promise<void> {
-    if (this.state !== State.Open) return Promise.reject(this.sendError());
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.state !== State.Open) return Promise.reject(this.sendError());
     const waiter = this.recvQ.shift();
     if (waiter !== undefined) {
       waiter.onValue(value);
@@ -143,11 +165,11 @@ export class PipeCore<T> {
   }
 
   receive(signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const value = this.poll();
     if (value !== EMPTY) return Promise.resolve(value);
     const error = this.endError();
     if (error !== undefined) return Promise.reject(error);
-    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       const waiter: ReceiveWaiter<T> = {
@@ -231,6 +253,7 @@ export class PipeCore<T> {
     for (const waiter of this.recvQ.drain()) waiter.onEnd(this.endError(), false);
     this.receiverClosed.resolve();
     disposeDropped(dropped);
+    if (!wasEnded) for (const hook of this.stopHooks?.splice(0) ?? []) hook(reason);
   }
 
   private sendError(): unknown {
@@ -286,7 +309,7 @@ function disposeDropped(values: unknown[]): void {
   for (const value of values) disposeValue(value);
 }
 
-function abortReason(reason: unknown): unknown {
+export function abortReason(reason: unknown): unknown {
   return reason === undefined ? new ChannelClosedError('channel aborted', { code: 'ABORTED' }) : reason;
 }
 
@@ -316,6 +339,14 @@ export class PipeSender<T> extends AbstractSender<T> {
 
   get [kIsTransferred](): boolean {
     return this.core === null;
+  }
+
+  [kOffer](value: T): boolean {
+    return this.core !== null && this.core.offer(value);
+  }
+
+  [kOnStop](callback: (reason: unknown) => void): void {
+    this.core?.onStop(callback);
   }
 
   [kDetach](): PipeSender<T> {
@@ -350,6 +381,15 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
 
   close(reason?: unknown): void {
     this.core?.closeReceiver(reason);
+  }
+
+  /** Resets the whole channel from this end (a session failing under it): the sender's calls reject with `reason`. */
+  abortChannel(reason: unknown): void {
+    this.core?.abort(reason);
+  }
+
+  [kReset](reason: unknown): void {
+    this.abortChannel(reason);
   }
 
   get [kIsTransferred](): boolean {

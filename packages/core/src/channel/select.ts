@@ -16,9 +16,9 @@ export type SelectArm<I extends number, T> =
   | { index: I; done: true; value?: undefined };
 
 /** The union of arms for a tuple of receivers, discriminated by `index`. */
-export type SelectResult<R extends readonly Receiver<unknown>[]> = {
-  [K in keyof R]: K extends `${infer I extends number}` ? SelectArm<I, ValueOf<R[K]>> : never;
-}[number];
+export type SelectResult<R extends readonly Receiver<unknown>[]> = number extends R['length']
+  ? SelectArm<number, ValueOf<R[number]>> // an array of unknown length: no per-index types
+  : { [K in keyof R]: K extends `${infer I extends number}` ? SelectArm<I, ValueOf<R[K]>> : never }[number];
 
 function coreOf(receiver: Receiver<unknown>): PipeCore<unknown> {
   if (receiver instanceof PipeReceiver) return receiver.liveCore;

@@ -4,7 +4,7 @@
  * them, so they are reset with `UNCLAIMED` instead of staying open forever.
  */
 import { unclaimedError } from '../errors.js';
-import { AbstractReceiver, AbstractSender } from './ends.js';
+import { AbstractReceiver, AbstractSender, kReset } from './ends.js';
 
 /** A dropped value is walked this deep and this wide at most (it may be huge or hostile). */
 const MAX_DEPTH = 64;
@@ -24,7 +24,7 @@ export function disposeValue(value: unknown): void {
       continue;
     }
     if (node instanceof AbstractReceiver) {
-      node.close(unclaimedError());
+      node[kReset](unclaimedError());
       continue;
     }
     if (typeof ReadableStream !== 'undefined' && node instanceof ReadableStream) {
