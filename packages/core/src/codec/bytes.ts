@@ -1,0 +1,79 @@
+/**
+ * Varints (unsigned LEB128, at most 8 bytes: 56 bits, safe as JS numbers)
+ * and a bounds-checked reader. Every length read from a peer is checked
+ * against what is left before anything is allocated.
+ */
+import { ProtocolError } from '../errors.js';
+
+export const MAX_VARINT_BYTES = 8;
+
+export function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Writes `n` at `offset`, returns the offset after it. */
+export function writeVarint(buf: Uint8Array, offset: number, n: number): number {
+  while (n >= 0x80) {
+    buf[offset++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[offset++] = n;
+  return offset;
+}
+
+export class ByteReader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) throw truncated();
+    return this.buf[this.pos++] as number;
+  }
+
+  varint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      if (this.pos >= this.end) throw truncated();
+      const byte = this.buf[this.pos++] as number;
+      result += (byte & 0x7f) * scale;
+      if (byte < 0x80) return result;
+      scale *= 128;
+    }
+    throw new ProtocolError('varint longer than 8 bytes', { code: 'BAD_FRAME' });
+  }
+
+  /** A view of the next `n` bytes (no copy). */
+  bytes(n: number): Uint8Array {
+    if (n > this.end - this.pos) throw truncated();
+    const view = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return view;
+  }
+
+  rest(): Uint8Array {
+    return this.bytes(this.end - this.pos);
+  }
+}
+
+function truncated(): ProtocolError {
+  return new ProtocolError('truncated input', { code: 'BAD_FRAME' });
+}
+
+export const utf8Encoder = new TextEncoder();
+export const utf8Decoder = new TextDecoder('utf-8', { fatal: true });

@@ -1,0 +1,340 @@
+/**
+ * Turns one message into bytes and back. Structure goes through superjson
+ * (one instance per codec: no global registration), plain JSON values take a
+ * fast path that skips it, binary travels out of band as raw bytes, and every
+ * channel or stream becomes a numbered reference the session fills in.
+ *
+ * Payload layout (all integers are varints, see docs/PROTOCOL.md):
+ *   flags                 bit 0: superjson envelope (json + meta texts)
+ *   attachmentCount, attachmentLength × count
+ *   jsonLength            only when bit 0 is set
+ *   attachment bytes …
+ *   json text             UTF-8
+ *   meta text             UTF-8, the rest (only when bit 0 is set)
+ */
+import { SuperJSON } from 'superjson';
+import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
+import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS } from '../config.js';
+import { knownErrorClasses, ProtocolError } from '../errors.js';
+import { ByteReader, utf8Decoder, utf8Encoder, varintSize, writeVarint } from './bytes.js';
+import { analyze, checkJsonDepth, Shape } from './depth.js';
+
+export type RefKind = 'sender' | 'receiver' | 'readable' | 'writable';
+
+export interface EncodeContext {
+  /**
+   * Called once per channel or stream in the value (shared ones once);
+   * returns the number that names it on the wire. Throws `TypeError` for an
+   * end that cannot be sent (already transferred, locked).
+   */
+  ref(kind: RefKind, object: object): number;
+}
+
+export interface DecodeContext {
+  /** The live object for a reference; throws `ProtocolError` for an unknown one. */
+  resolve(kind: RefKind, token: number): unknown;
+}
+
+export interface EncodedMessage {
+  /** The buffer: `offset` bytes of headroom, then the payload. */
+  bytes: Uint8Array;
+  offset: number;
+  /** Payload size (what `maxMessageBytes` limits). */
+  byteLength: number;
+}
+
+export interface CodecOptions {
+  maxNestingDepth: number;
+}
+
+const FLAG_RICH = 1;
+
+const typedArrays = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+} as const;
+type TypedArrayName = keyof typeof typedArrays;
+
+const standardErrors: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+interface WireError {
+  n: string;
+  m: string;
+  c?: string;
+  x?: unknown;
+}
+
+function isWireError(v: unknown): v is WireError {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return typeof e.n === 'string' && typeof e.m === 'string' && (e.c === undefined || typeof e.c === 'string');
+}
+
+function badMessage(message: string, cause?: unknown): ProtocolError {
+  return new ProtocolError(message, cause === undefined ? { code: 'BAD_MESSAGE' } : { code: 'BAD_MESSAGE', cause });
+}
+
+/** Binary copies into a fresh buffer so the value owns its memory (not a view into a frame). */
+function copyBytes(view: Uint8Array): ArrayBuffer {
+  return view.slice().buffer;
+}
+
+export class Codec {
+  private readonly sj = new SuperJSON();
+  private readonly maxDepth: number;
+  /** Per-call state; encode/decode are synchronous, so one slot suffices. */
+  private encoding: { ctx: EncodeContext | undefined; attachments: Uint8Array[] } | undefined;
+  private decoding: { ctx: DecodeContext | undefined; attachments: Uint8Array[] } | undefined;
+  /** How deep in a `cause` chain each Error being encoded sits. */
+  private errorDepth = new WeakMap<Error, number>();
+
+  constructor(options: CodecOptions) {
+    this.maxDepth = options.maxNestingDepth;
+    this.registerTransformers();
+  }
+
+  /**
+   * Encodes `value` into one buffer, leaving `headroom` free bytes in front
+   * (where the session writes its frame header, saving a copy).
+   */
+  encode(value: unknown, ctx?: EncodeContext, headroom = 0): EncodedMessage {
+    const shape = analyze(value, this.maxDepth);
+    const attachments: Uint8Array[] = [];
+    let jsonText: string;
+    let metaText: string | undefined;
+    if (shape === Shape.Json) {
+      jsonText = JSON.stringify(value);
+    } else {
+      this.encoding = { ctx, attachments };
+      let out: ReturnType<SuperJSON['serialize']>;
+      try {
+        out = this.sj.serialize(value);
+      } catch (error) {
+        if (error instanceof TypeError || error instanceof RangeError) throw error;
+        throw new TypeError(`value cannot be sent: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      } finally {
+        this.encoding = undefined;
+        this.errorDepth = new WeakMap();
+      }
+      jsonText = out.json === undefined ? 'null' : JSON.stringify(out.json);
+      metaText = out.meta === undefined ? '{}' : JSON.stringify(out.meta);
+    }
+    // Text goes through a reused scratch buffer: encodeInto is far cheaper than encode().
+    const jsonLength = this.encodeText(jsonText, 0);
+    const metaLength = metaText === undefined ? 0 : this.encodeText(metaText, jsonLength);
+
+    let headerSize = 1 + varintSize(attachments.length);
+    let attachmentBytes = 0;
+    for (const a of attachments) {
+      headerSize += varintSize(a.byteLength);
+      attachmentBytes += a.byteLength;
+    }
+    if (metaText !== undefined) headerSize += varintSize(jsonLength);
+    const byteLength = headerSize + attachmentBytes + jsonLength + metaLength;
+    const bytes = new Uint8Array(headroom + byteLength);
+    let o = headroom;
+    bytes[o++] = metaText === undefined ? 0 : FLAG_RICH;
+    o = writeVarint(bytes, o, attachments.length);
+    for (const a of attachments) o = writeVarint(bytes, o, a.byteLength);
+    if (metaText !== undefined) o = writeVarint(bytes, o, jsonLength);
+    for (const a of attachments) {
+      bytes.set(a, o);
+      o += a.byteLength;
+    }
+    bytes.set(this.scratch.subarray(0, jsonLength + metaLength), o);
+    return { bytes, offset: headroom, byteLength };
+  }
+
+  /** Encodes into a buffer of its own (for tests, handshakes and control values). */
+  encodeToBytes(value: unknown, ctx?: EncodeContext): Uint8Array {
+    return this.encode(value, ctx).bytes;
+  }
+
+  private scratch = new Uint8Array(4096);
+
+  /** UTF-8 encodes `text` into the scratch buffer at `at`, growing it as needed; returns the byte count. */
+  private encodeText(text: string, at: number): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const need = at + text.length * 3;
+    if (need > this.scratch.length) {
+      const grown = new Uint8Array(Math.max(need, this.scratch.length * 2));
+      grown.set(this.scratch.subarray(0, at));
+      this.scratch = grown;
+    }
+    return utf8Encoder.encodeInto(text, this.scratch.subarray(at)).written;
+  }
+
+  /** Decodes a payload; anything malformed is a `ProtocolError`. */
+  decode(payload: Uint8Array, ctx?: DecodeContext): unknown {
+    const r = new ByteReader(payload);
+    const flags = r.u8();
+    if (flags & ~FLAG_RICH) throw badMessage(`unknown message flags ${flags}`);
+    const count = r.varint();
+    if (count > r.remaining) throw badMessage('attachment count exceeds the message');
+    const lengths: number[] = [];
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const len = r.varint();
+      lengths.push(len);
+      total += len;
+    }
+    const rich = (flags & FLAG_RICH) !== 0;
+    const jsonLength = rich ? r.varint() : -1;
+    if (total > r.remaining) throw badMessage('attachments exceed the message');
+    const attachments = lengths.map((len) => r.bytes(len));
+    const jsonBytes = rich ? r.bytes(jsonLength) : r.rest();
+    const metaBytes = rich ? r.rest() : undefined;
+
+    checkJsonDepth(jsonBytes, this.maxDepth);
+    let json: unknown;
+    let meta: unknown;
+    try {
+      json = JSON.parse(utf8Decoder.decode(jsonBytes));
+      if (metaBytes) {
+        // superjson's annotations mirror the value's shape, two levels per level at most.
+        checkJsonDepth(metaBytes, 2 * this.maxDepth + 8);
+        meta = JSON.parse(utf8Decoder.decode(metaBytes));
+      }
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      throw badMessage('message is not valid UTF-8 JSON', error);
+    }
+    if (!rich) {
+      if (count !== 0) throw badMessage('attachments in a plain JSON message');
+      return json;
+    }
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badMessage('malformed message metadata');
+    this.decoding = { ctx, attachments };
+    try {
+      return this.sj.deserialize({ json: json as never, meta: meta as never }, { inPlace: true });
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      throw badMessage(`malformed message: ${(error as Error)?.message ?? String(error)}`, error);
+    } finally {
+      this.decoding = undefined;
+    }
+  }
+
+  private registerTransformers(): void {
+    const refTransformer = (kind: RefKind, isApplicable: (v: unknown) => boolean, name: string) => {
+      this.sj.registerCustom<object, number>(
+        {
+          isApplicable: (v): v is object => isApplicable(v),
+          serialize: (v) => {
+            const ctx = this.encoding?.ctx;
+            if (!ctx) throw new TypeError(`a ${kind} cannot be sent here`);
+            return ctx.ref(kind, v);
+          },
+          deserialize: (token) => {
+            if (typeof token !== 'number' || !Number.isSafeInteger(token) || token <= 0) {
+              throw badMessage(`malformed ${kind} reference`);
+            }
+            const ctx = this.decoding?.ctx;
+            if (!ctx) throw badMessage(`unexpected ${kind} reference`);
+            return ctx.resolve(kind, token) as object;
+          },
+        },
+        name,
+      );
+    };
+    refTransformer('sender', (v) => v instanceof AbstractSender, 'S');
+    refTransformer('receiver', (v) => v instanceof AbstractReceiver, 'R');
+    refTransformer('readable', (v) => typeof ReadableStream !== 'undefined' && v instanceof ReadableStream, 'RS');
+    refTransformer('writable', (v) => typeof WritableStream !== 'undefined' && v instanceof WritableStream, 'WS');
+
+    // Binary: the JSON holds "index" (Uint8Array), "index:Type" (other views) or "index:" (ArrayBuffer).
+    this.sj.registerCustom<ArrayBuffer | ArrayBufferView, string>(
+      {
+        isApplicable: (v): v is ArrayBuffer | ArrayBufferView => v instanceof ArrayBuffer || ArrayBuffer.isView(v),
+        serialize: (v) => {
+          const enc = this.encoding as { attachments: Uint8Array[] };
+          const index = enc.attachments.length;
+          if (v instanceof ArrayBuffer) {
+            enc.attachments.push(new Uint8Array(v));
+            return `${index}:`;
+          }
+          enc.attachments.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+          if (v instanceof Uint8Array) return String(index);
+          return `${index}:${v.constructor.name}`;
+        },
+        deserialize: (token) => {
+          if (typeof token !== 'string') throw badMessage('malformed binary reference');
+          const colon = token.indexOf(':');
+          const index = Number(colon < 0 ? token : token.slice(0, colon));
+          const view = this.decoding?.attachments[index];
+          if (!Number.isInteger(index) || view === undefined) throw badMessage('binary reference out of range');
+          if (colon < 0) return new Uint8Array(copyBytes(view));
+          const type = token.slice(colon + 1);
+          if (type === '') return copyBytes(view);
+          if (type === 'DataView') return new DataView(copyBytes(view));
+          if (!Object.hasOwn(typedArrays, type)) throw badMessage(`unknown binary type ${type}`);
+          const Ctor = typedArrays[type as TypedArrayName];
+          if (view.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) throw badMessage(`${type} length is not a whole number of elements`);
+          return new Ctor(copyBytes(view));
+        },
+      },
+      'B',
+    );
+
+    // Errors: name, message, string code and a depth-limited cause; never the stack.
+    this.sj.registerCustom<Error, { [key: string]: string }>(
+      {
+        isApplicable: (v): v is Error => v instanceof Error,
+        serialize: (e) => {
+          const depth = this.errorDepth.get(e) ?? 0;
+          const out: WireError = { n: String(e.name).slice(0, 256), m: String(e.message).slice(0, MAX_REASON_CHARS) };
+          const code = (e as { code?: unknown }).code;
+          if (typeof code === 'string') out.c = code.slice(0, 256);
+          if ('cause' in e && e.cause !== undefined && depth < MAX_ERROR_CAUSE_DEPTH) {
+            if (e.cause instanceof Error) this.errorDepth.set(e.cause, depth + 1);
+            out.x = e.cause;
+          }
+          // superjson walks `x` itself, so a nested Error cause gets this transformer too.
+          return out as unknown as { [key: string]: string };
+        },
+        deserialize: (w) => {
+          if (!isWireError(w)) throw badMessage('malformed error');
+          return rebuildError(w);
+        },
+      },
+      'E',
+    );
+  }
+}
+
+function rebuildError(w: WireError): Error {
+  const options = 'x' in w ? { cause: w.x } : undefined;
+  let error: Error;
+  const known = Object.hasOwn(knownErrorClasses, w.n) ? knownErrorClasses[w.n as keyof typeof knownErrorClasses] : undefined;
+  if (known) {
+    error = new known(w.m, { ...options, ...(w.c === undefined ? {} : { code: w.c }) });
+  } else if (typeof DOMException !== 'undefined' && (w.n === 'AbortError' || w.n === 'TimeoutError')) {
+    error = new DOMException(w.m, w.n);
+    if (options) Object.defineProperty(error, 'cause', { value: options.cause, configurable: true, writable: true });
+  } else {
+    const Ctor = Object.hasOwn(standardErrors, w.n) ? (standardErrors[w.n] as ErrorConstructor) : Error;
+    error = new Ctor(w.m, options);
+    if (error.name !== w.n) Object.defineProperty(error, 'name', { value: w.n, configurable: true, writable: true });
+    if (w.c !== undefined) Object.defineProperty(error, 'code', { value: w.c, configurable: true, writable: true, enumerable: true });
+  }
+  // The stack is local to the sender; a remote error carries only its first line.
+  Object.defineProperty(error, 'stack', { value: `${w.n}: ${w.m}`, configurable: true, writable: true });
+  return error;
+}

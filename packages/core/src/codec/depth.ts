@@ -1,0 +1,102 @@
+/**
+ * Nesting limits, checked before the expensive (and recursive) work: on the
+ * way out over the value graph, on the way in over the JSON text's bytes, so
+ * neither superjson nor JSON.parse ever sees a value deep enough to blow the
+ * stack.
+ */
+import { LimitExceededError, ProtocolError } from '../errors.js';
+
+/** How a value will be encoded: plain JSON (fast path) or through superjson. */
+export const enum Shape {
+  Json,
+  Rich,
+}
+
+function tooDeep(maxDepth: number): LimitExceededError {
+  return new LimitExceededError(`value nested deeper than maxNestingDepth (${maxDepth})`, { limit: 'maxNestingDepth' });
+}
+
+/**
+ * Walks the value once: rejects functions and symbols (TypeError), checks the
+ * depth (as it will be in JSON: a Map entry adds two levels), and tells whether
+ * plain JSON carries it faithfully (tree-shaped, finite numbers, no special types).
+ */
+export function analyze(value: unknown, maxDepth: number): Shape {
+  const seen = new Set<object>();
+  let rich = false;
+  const walk = (v: unknown, depth: number): void => {
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return;
+      case 'number':
+        if (!Number.isFinite(v) || Object.is(v, -0)) rich = true;
+        return;
+      case 'undefined':
+      case 'bigint':
+        rich = true;
+        return;
+      case 'function':
+        throw new TypeError('a function cannot be sent on a channel');
+      case 'symbol':
+        throw new TypeError('a symbol cannot be sent on a channel');
+    }
+    if (v === null) return;
+    const obj = v as object;
+    if (seen.has(obj)) {
+      rich = true; // shared or cyclic: superjson keeps the identity
+      return;
+    }
+    seen.add(obj);
+    if (depth >= maxDepth) throw tooDeep(maxDepth);
+    if (Array.isArray(obj)) {
+      for (let i = 0; i < obj.length; i++) walk(obj[i], depth + 1);
+      return;
+    }
+    const proto = Object.getPrototypeOf(obj);
+    if (proto === Object.prototype || proto === null) {
+      for (const key in obj) walk((obj as Record<string, unknown>)[key], depth + 1);
+      return;
+    }
+    rich = true;
+    if (obj instanceof Map) {
+      if (depth + 1 >= maxDepth) throw tooDeep(maxDepth);
+      for (const [k, item] of obj) {
+        walk(k, depth + 2);
+        walk(item, depth + 2);
+      }
+    } else if (obj instanceof Set) {
+      for (const item of obj) walk(item, depth + 1);
+    } else if (obj instanceof Error) {
+      if ('cause' in obj) walk(obj.cause, depth + 1);
+    }
+    // Dates, RegExps, URLs, binary, channels and streams are leaves.
+  };
+  walk(value, 0);
+  return rich ? Shape.Rich : Shape.Json;
+}
+
+/**
+ * The bracket nesting of JSON text given as UTF-8 bytes, failing as soon as it
+ * passes `maxDepth`. Strings are skipped (escapes included), so brackets in
+ * text do not count.
+ */
+export function checkJsonDepth(bytes: Uint8Array, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (inString) {
+      if (b === 0x5c) i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) {
+      inString = true;
+    } else if (b === 0x5b || b === 0x7b) {
+      if (++depth > maxDepth) {
+        throw new ProtocolError(`message nested deeper than maxNestingDepth (${maxDepth})`, { code: 'BAD_MESSAGE' });
+      }
+    } else if (b === 0x5d || b === 0x7d) {
+      depth--;
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { Codec, type CodecOptions, type DecodeContext, type EncodeContext, type EncodedMessage, type RefKind } from './codec.js';

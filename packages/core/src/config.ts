@@ -1,0 +1,109 @@
+/**
+ * Every limit and default of a session, in one place, validated once at the
+ * door (`resolveOptions`). Limits a peer could abuse are announced in the
+ * handshake; each side enforces its own on input and respects the peer's on
+ * output, so `send()` fails with `LimitExceededError` before sending anything.
+ */
+import { LimitExceededError } from './errors.js';
+
+export interface SessionOptions {
+  /** Encoded size of one message, inline binary included. Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Open sub-streams of all kinds, per direction. Default 4096. */
+  maxChannels?: number;
+  /** Depth of a value's object graph. Default 64. */
+  maxNestingDepth?: number;
+  /** Per-stream credit in bytes. Default 256 KiB. */
+  initialWindowBytes?: number;
+  /** Session-wide credit in bytes: the bound on everything a peer may have buffered here. Default 16 MiB. */
+  sessionWindowBytes?: number;
+  /** Interval of keep-alive pings; a peer silent for 2× this is gone. 0 disables. Default 15 s. */
+  keepAliveMs?: number;
+  /** Time for the peer's handshake to arrive. Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Top-level channels the peer opened that nobody accepted yet. Default 256. */
+  maxPendingAccepts?: number;
+  /** Streams the peer opened whose naming message has not arrived (or been claimed) yet. Default 1024. */
+  maxUnclaimedStreams?: number;
+  /** Any superjson value sent in the handshake, e.g. an auth token. */
+  hello?: unknown;
+}
+
+export interface ResolvedOptions {
+  readonly maxMessageBytes: number;
+  readonly maxChannels: number;
+  readonly maxNestingDepth: number;
+  readonly initialWindowBytes: number;
+  readonly sessionWindowBytes: number;
+  readonly keepAliveMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxPendingAccepts: number;
+  readonly maxUnclaimedStreams: number;
+  readonly hello: unknown;
+}
+
+export const defaults: Omit<ResolvedOptions, 'hello'> = {
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxChannels: 4096,
+  maxNestingDepth: 64,
+  initialWindowBytes: 256 * 1024,
+  sessionWindowBytes: 16 * 1024 * 1024,
+  keepAliveMs: 15_000,
+  handshakeTimeoutMs: 10_000,
+  maxPendingAccepts: 256,
+  maxUnclaimedStreams: 1024,
+};
+
+/** Largest payload of one MESSAGE or BYTES frame; bigger messages are split and interleaved. */
+export const MAX_FRAME_PAYLOAD = 16 * 1024;
+
+/** Hard ceilings a session refuses to be configured above (and refuses from a peer's handshake). */
+export const ceilings = {
+  maxMessageBytes: 1024 * 1024 * 1024,
+  maxChannels: 1 << 20,
+  maxNestingDepth: 1000,
+  initialWindowBytes: 1024 * 1024 * 1024,
+  sessionWindowBytes: 4 * 1024 * 1024 * 1024,
+  keepAliveMs: 24 * 60 * 60 * 1000,
+  handshakeTimeoutMs: 24 * 60 * 60 * 1000,
+  maxPendingAccepts: 1 << 20,
+  maxUnclaimedStreams: 1 << 20,
+} as const;
+
+/** Depth of an Error's `cause` chain that crosses the wire. */
+export const MAX_ERROR_CAUSE_DEPTH = 4;
+/** Length of a reset reason's message that crosses the wire. */
+export const MAX_REASON_CHARS = 4096;
+
+const minimums: Record<keyof typeof ceilings, number> = {
+  maxMessageBytes: 1024,
+  maxChannels: 1,
+  maxNestingDepth: 2,
+  initialWindowBytes: 1024,
+  sessionWindowBytes: 16 * 1024,
+  keepAliveMs: 0,
+  handshakeTimeoutMs: 1,
+  maxPendingAccepts: 1,
+  maxUnclaimedStreams: 1,
+};
+
+export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
+  const out: Record<string, unknown> = { ...defaults, hello: options.hello };
+  for (const key of Object.keys(ceilings) as (keyof typeof ceilings)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < minimums[key] || value > ceilings[key]) {
+      throw new RangeError(`${key} must be an integer from ${minimums[key]} to ${ceilings[key]}, got ${String(value)}`);
+    }
+    out[key] = value;
+  }
+  const resolved = out as unknown as ResolvedOptions;
+  if (resolved.sessionWindowBytes < resolved.initialWindowBytes) {
+    throw new RangeError('sessionWindowBytes must be at least initialWindowBytes');
+  }
+  return resolved;
+}
+
+export function limitError(limit: string, message: string): LimitExceededError {
+  return new LimitExceededError(message, { limit });
+}
