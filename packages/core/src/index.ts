@@ -7,3 +7,8 @@ export {
   type ChannelClosedCode,
   type ProtocolErrorCode,
 } from './errors.js';
+export type { SessionOptions } from './config.js';
+export { Session, type AcceptOptions, type CloseOptions, type PeerInfo } from './session/session.js';
+export type { FrameLink, LinkSink } from './session/link.js';
+export { sessionPair, memoryLinkPair } from './link/memory.js';
+export { connectPort, type MessagePortLike } from './link/port.js';

@@ -1,0 +1,132 @@
+/**
+ * A frame link over a MessagePort-like object: a DOM `MessagePort` or
+ * `Worker`, a `worker_threads` port or Worker, a Deno/Bun worker. Frames are
+ * batched per microtask into one postMessage, their ArrayBuffers transferred
+ * (not copied). A `null` message is the orderly end.
+ */
+import type { SessionOptions } from '../config.js';
+import { ProtocolError } from '../errors.js';
+import type { FrameLink, LinkSink } from '../session/link.js';
+import { Session } from '../session/session.js';
+
+/** What `connectPort` needs: `postMessage` plus either DOM-style events or Node-style `on`. */
+export interface MessagePortLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener?(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener?(type: 'message', listener: (event: { data: unknown }) => void): void;
+  on?(type: 'message' | 'close' | 'exit' | 'error', listener: (value: unknown) => void): unknown;
+  off?(type: 'message' | 'close' | 'exit' | 'error', listener: (value: unknown) => void): unknown;
+  start?(): void;
+  close?(): void;
+}
+
+class PortLink implements FrameLink {
+  private sink: LinkSink | undefined;
+  private outbox: Uint8Array[] = [];
+  private scheduled = false;
+  private closed = false;
+  private readonly detach: () => void;
+
+  constructor(private readonly port: MessagePortLike) {
+    const onData = (data: unknown): void => this.onMessage(data);
+    const onGone = (): void => this.onEnd(new Error('the port closed'));
+    // Node's worker_threads objects are EventEmitters (Worker has no addEventListener).
+    if (typeof port.on === 'function') {
+      port.on('message', onData);
+      port.on('close', onGone);
+      port.on('exit', onGone);
+      this.detach = () => {
+        port.off?.('message', onData);
+        port.off?.('close', onGone);
+        port.off?.('exit', onGone);
+      };
+    } else if (typeof port.addEventListener === 'function') {
+      const listener = (event: { data: unknown }): void => onData(event.data);
+      port.addEventListener('message', listener);
+      this.detach = () => port.removeEventListener?.('message', listener);
+    } else {
+      throw new TypeError('connectPort needs an object with postMessage and addEventListener or on');
+    }
+    port.start?.();
+  }
+
+  start(sink: LinkSink): void {
+    this.sink = sink;
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.closed) return true;
+    this.outbox.push(frame);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+    return true;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.outbox.length === 0) return;
+    const frames = this.outbox;
+    this.outbox = [];
+    const transfer: ArrayBuffer[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    for (const f of frames) {
+      if (f.buffer instanceof ArrayBuffer && !seen.has(f.buffer)) {
+        seen.add(f.buffer);
+        transfer.push(f.buffer);
+      }
+    }
+    try {
+      this.port.postMessage(frames, transfer);
+    } catch (error) {
+      this.onEnd(error);
+    }
+  }
+
+  close(error?: unknown): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    try {
+      this.port.postMessage(null);
+    } catch {
+      // the port may be gone already
+    }
+    this.detach();
+    if (error === undefined) this.port.close?.();
+    else this.port.close?.();
+  }
+
+  private onMessage(data: unknown): void {
+    if (this.closed || !this.sink) return;
+    if (data === null) {
+      this.onEnd(undefined);
+      return;
+    }
+    if (!Array.isArray(data)) {
+      this.onEnd(new ProtocolError('a non-libchan message arrived on the port', { code: 'BAD_FRAME' }));
+      return;
+    }
+    for (const frame of data) {
+      if (this.closed) return;
+      if (!(frame instanceof Uint8Array)) {
+        this.onEnd(new ProtocolError('a non-libchan message arrived on the port', { code: 'BAD_FRAME' }));
+        return;
+      }
+      this.sink.frame(frame);
+    }
+  }
+
+  private onEnd(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.detach();
+    this.sink?.end(error);
+  }
+}
+
+/** A session over a MessagePort, Worker or worker_threads port. Returns at once; await `ready`. */
+export function connectPort(port: MessagePortLike, options?: SessionOptions): Session {
+  return new Session(new PortLink(port), options);
+}

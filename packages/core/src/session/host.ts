@@ -1,0 +1,53 @@
+/**
+ * What a sub-stream needs from its session. Streams talk to the session only
+ * through this, so stream logic can be read (and tested) on its own.
+ */
+import type { Codec } from '../codec/codec.js';
+import type { ResolvedOptions } from '../config.js';
+import type { AnnouncedLimits, StreamKind } from './frames.js';
+
+/** A stream named by a message: announced right before it, reset if the message is dropped. */
+export interface Child {
+  readonly id: number;
+  readonly kind: StreamKind;
+  /** This side sends on it. */
+  readonly sendsHere: boolean;
+  announced: boolean;
+  /** Its naming message was dropped: reset it with `UNCLAIMED`. */
+  drop(reason: unknown): void;
+}
+
+export interface PreparedMessage {
+  bytes: Uint8Array;
+  offset: number;
+  size: number;
+  children: Child[] | undefined;
+}
+
+export interface StreamHost {
+  readonly codec: Codec;
+  readonly options: ResolvedOptions;
+  readonly peerLimits: AnnouncedLimits;
+  /** Session-level credit left to send with. */
+  sendCredit: number;
+  /** Encodes a value for stream `parent`, detaching the channels and streams in it. */
+  prepareMessage(value: unknown, parent: number): PreparedMessage;
+  /** Writes a control frame now (not subject to link backpressure). */
+  writeControl(frame: Uint8Array): void;
+  /** Writes a data frame (called by the scheduler only). */
+  writeData(frame: Uint8Array): void;
+  /** Writes OPEN for a child stream of `parent`. */
+  announce(child: Child, parent: number): void;
+  /** The stream has data to write. */
+  schedule(stream: import('./out-stream.js').OutStream): void;
+  /** The stream waits for credit (stream or session). */
+  blockedOnCredit(stream: import('./out-stream.js').OutStream): void;
+  /** Returns consumed bytes to the peer: to stream `id` and the session (id 0: session only). */
+  returnCredit(id: number, bytes: number): void;
+  /** Encodes a reset reason (an Error, usually) for RESET/STOP/GOAWAY. */
+  encodeReason(reason: unknown): Uint8Array;
+  /** The stream reached its end on this side. */
+  streamDone(stream: import('./out-stream.js').OutStream | import('./in-stream.js').InStream): void;
+  /** A terminal frame was sent or received: it no longer counts against the opener's channel limit. */
+  uncount(stream: import('./out-stream.js').OutStream | import('./in-stream.js').InStream): void;
+}

@@ -1,0 +1,144 @@
+/**
+ * The user-facing objects of sub-streams this side sends on (a remote
+ * `Sender`, a `WritableStream` writing to the peer) and the pumps that move a
+ * transferred local `Receiver` or `ReadableStream` onto the wire. Pumps read
+ * only after the previous value was admitted, so flow control reaches all
+ * the way back to the local producer.
+ */
+import { AbstractSender, kDetach, kIsTransferred, kOffer, kOnStop } from '../channel/ends.js';
+import { abortReason, isCleanEnd, type PipeReceiver } from '../channel/pipe.js';
+import type { WaitOptions } from '../channel/types.js';
+import { disposeValue } from '../channel/unclaimed.js';
+import { SessionClosedError, transferredError } from '../errors.js';
+import type { OutStream } from './out-stream.js';
+
+const noop = (): void => {};
+
+export class RemoteSender<T> extends AbstractSender<T> {
+  private stream: OutStream | null;
+  readonly closed: Promise<void>;
+
+  constructor(stream: OutStream) {
+    super();
+    this.stream = stream;
+    this.closed = stream.closed.promise;
+    stream.bound = true;
+  }
+
+  send(value: T, options?: WaitOptions): Promise<void> {
+    const stream = this.stream;
+    if (stream === null) return Promise.reject(transferredError());
+    return stream.sendValue(value, options?.signal);
+  }
+
+  close(): Promise<void> {
+    return this.stream === null ? Promise.reject(transferredError()) : this.stream.close();
+  }
+
+  abort(reason?: unknown): void {
+    this.stream?.reset(abortReason(reason));
+  }
+
+  get [kIsTransferred](): boolean {
+    return this.stream === null;
+  }
+
+  [kDetach](): RemoteSender<T> {
+    const stream = this.stream;
+    if (stream === null) throw new TypeError('this Sender was already transferred');
+    this.stream = null;
+    return new RemoteSender(stream);
+  }
+
+  [kOffer](): boolean {
+    return false;
+  }
+
+  [kOnStop](callback: (reason: unknown) => void): void {
+    this.stream?.addStopHook(callback);
+  }
+}
+
+/** Moves values from a transferred local Receiver to the peer. */
+export function pumpChannel(stream: OutStream, source: PipeReceiver<unknown>): void {
+  stream.addStopHook((reason) => {
+    // The session failing resets the local channel; the peer stopping closes it.
+    if (reason instanceof SessionClosedError) source.abortChannel(reason);
+    else source.close(reason);
+  });
+  void (async () => {
+    for (;;) {
+      let value: unknown;
+      try {
+        value = await source.receive();
+      } catch (error) {
+        if (isCleanEnd(error)) stream.close().catch(noop);
+        else stream.reset(error);
+        return;
+      }
+      try {
+        await stream.sendValue(value);
+      } catch (error) {
+        disposeValue(value);
+        if (stream.isOpen) stream.reset(error);
+        source.close(error);
+        return;
+      }
+    }
+  })();
+}
+
+/** Moves bytes from a transferred local ReadableStream to the peer. */
+export function pumpBytes(stream: OutStream, reader: ReadableStreamDefaultReader<unknown>): void {
+  stream.addStopHook((reason) => {
+    reader.cancel(reason).catch(noop);
+  });
+  void (async () => {
+    for (;;) {
+      let result: ReadableStreamReadResult<unknown>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        stream.reset(error);
+        return;
+      }
+      if (result.done) {
+        stream.close().catch(noop);
+        return;
+      }
+      const chunk = result.value;
+      if (!(chunk instanceof Uint8Array)) {
+        const error = new TypeError('byte streams carry Uint8Array chunks');
+        stream.reset(error);
+        reader.cancel(error).catch(noop);
+        return;
+      }
+      try {
+        await stream.sendBytes(chunk, false);
+      } catch (error) {
+        reader.cancel(error).catch(noop);
+        return;
+      }
+    }
+  })();
+}
+
+/** A WritableStream whose bytes go to the peer. */
+export function makeWritable(stream: OutStream): WritableStream<Uint8Array> {
+  stream.bound = true;
+  return new WritableStream<Uint8Array>(
+    {
+      start: (controller) => {
+        stream.addStopHook((reason) => controller.error(reason));
+      },
+      write: (chunk) => {
+        if (!(chunk instanceof Uint8Array)) throw new TypeError('byte streams carry Uint8Array chunks');
+        // Copied: the writer may reuse its buffer once write() resolves.
+        return stream.sendBytes(chunk, true);
+      },
+      close: () => stream.close(),
+      abort: (reason) => stream.reset(reason),
+    },
+    { highWaterMark: 1 },
+  );
+}
