@@ -17,6 +17,7 @@ export const EMPTY: unique symbol = Symbol('libchan.empty');
 const kCleanEnd: unique symbol = Symbol('libchan.cleanEnd');
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 const enum State {
   Open,
@@ -189,6 +190,24 @@ export class PipeCore<T> {
         signal.addEventListener('abort', onAbort, { once: true });
       }
       this.recvQ.push(waiter);
+    });
+  }
+
+  /** `receive()` shaped for async iteration: one promise per step, a clean end is `done`. */
+  next(): Promise<IteratorResult<T, undefined>> {
+    const value = this.poll();
+    if (value !== EMPTY) return Promise.resolve({ done: false, value });
+    const error = this.endError();
+    if (error !== undefined) return isCleanEnd(error) ? Promise.resolve(DONE) : Promise.reject(error);
+    return new Promise<IteratorResult<T, undefined>>((resolve, reject) => {
+      this.recvQ.push({
+        onValue: (v) => resolve({ done: false, value: v }),
+        onEnd: (reason, clean) => {
+          const e = clean ? this.endError() : reason;
+          if (isCleanEnd(e)) resolve(DONE);
+          else reject(e);
+        },
+      });
     });
   }
 
@@ -404,23 +423,15 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T, undefined, undefined> & AsyncIterable<T> {
-    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
-    const ended = (error: unknown): IteratorResult<T, undefined> => {
-      if (isCleanEnd(error)) return done;
-      throw error;
-    };
     const iterator = {
       next: (): Promise<IteratorResult<T, undefined>> => {
         const core = this.core;
         if (core === null) return Promise.reject(transferredError());
-        // Fast path: a ready value needs no intermediate promise.
-        const value = core.poll();
-        if (value !== EMPTY) return Promise.resolve({ done: false, value });
-        return core.receive().then((v): IteratorResult<T, undefined> => ({ done: false, value: v }), ended);
+        return core.next();
       },
       return: (): Promise<IteratorResult<T, undefined>> => {
         this.close();
-        return Promise.resolve(done);
+        return Promise.resolve(DONE);
       },
       [Symbol.asyncIterator]() {
         return iterator;

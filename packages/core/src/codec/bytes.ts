@@ -77,3 +77,30 @@ function truncated(): ProtocolError {
 
 export const utf8Encoder = new TextEncoder();
 export const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Small buffers come from a shared slab: allocating a typed array costs far more than a view. */
+const SLAB_SIZE = 64 * 1024;
+const SLAB_MAX_ALLOC = 2048;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabOffset = 0;
+
+/**
+ * A zeroed-or-reused buffer of `n` bytes the caller fills completely. Small
+ * ones are views into a shared slab (so they do not own their ArrayBuffer:
+ * transfer code must copy them, see link/port.ts).
+ */
+export function allocBytes(n: number): Uint8Array {
+  if (n > SLAB_MAX_ALLOC) return new Uint8Array(n);
+  if (slabOffset + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const view = slab.subarray(slabOffset, slabOffset + n);
+  slabOffset = (slabOffset + n + 7) & ~7;
+  return view;
+}
+
+/** True when the view spans its whole ArrayBuffer (safe to transfer). */
+export function ownsBuffer(view: Uint8Array): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+}

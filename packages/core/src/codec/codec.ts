@@ -16,7 +16,7 @@ import { SuperJSON } from 'superjson';
 import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
 import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS } from '../config.js';
 import { knownErrorClasses, ProtocolError } from '../errors.js';
-import { ByteReader, utf8Decoder, utf8Encoder, varintSize, writeVarint } from './bytes.js';
+import { allocBytes, ByteReader, utf8Decoder, utf8Encoder, varintSize, writeVarint } from './bytes.js';
 import { analyze, checkJsonDepth, Shape } from './depth.js';
 
 export type RefKind = 'sender' | 'receiver' | 'readable' | 'writable';
@@ -148,7 +148,7 @@ export class Codec {
     }
     if (metaText !== undefined) headerSize += varintSize(jsonLength);
     const byteLength = headerSize + attachmentBytes + jsonLength + metaLength;
-    const bytes = new Uint8Array(headroom + byteLength);
+    const bytes = allocBytes(headroom + byteLength);
     let o = headroom;
     bytes[o++] = metaText === undefined ? 0 : FLAG_RICH;
     o = writeVarint(bytes, o, attachments.length);

@@ -5,7 +5,11 @@
  * (not copied). A `null` message is the orderly end.
  */
 import type { SessionOptions } from '../config.js';
+import { ownsBuffer } from '../codec/bytes.js';
 import { ProtocolError } from '../errors.js';
+
+/** Below this size a copy is cheaper than a transfer. */
+const COPY_BELOW = 4096;
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
 
@@ -69,11 +73,13 @@ class PortLink implements FrameLink {
     if (this.outbox.length === 0) return;
     const frames = this.outbox;
     this.outbox = [];
+    // Frames that own their buffer are transferred; slab views are copied (cloning a view would clone the whole slab).
     const transfer: ArrayBuffer[] = [];
-    const seen = new Set<ArrayBufferLike>();
-    for (const f of frames) {
-      if (f.buffer instanceof ArrayBuffer && !seen.has(f.buffer)) {
-        seen.add(f.buffer);
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i] as Uint8Array;
+      if (f.byteLength <= COPY_BELOW || !ownsBuffer(f)) {
+        frames[i] = f.slice();
+      } else if (f.buffer instanceof ArrayBuffer) {
         transfer.push(f.buffer);
       }
     }

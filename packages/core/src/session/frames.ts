@@ -6,7 +6,7 @@
  * golden vectors). Frames arrive whole from the link; lengths inside a frame
  * are checked against what is left before anything is allocated.
  */
-import { ByteReader, varintSize, writeVarint } from '../codec/bytes.js';
+import { allocBytes, ByteReader, varintSize, writeVarint } from '../codec/bytes.js';
 import { ProtocolError } from '../errors.js';
 
 export const PROTOCOL_MAGIC = 0x4c43; // "LC"
@@ -246,7 +246,7 @@ export function writeDataHeaderBefore(buf: Uint8Array, at: number, type: number,
 /** A MESSAGE/BYTES frame copying `payload` after a fresh header. */
 export function encodeDataFrame(type: number, id: number, payload: Uint8Array, flags = 0, total = -1): Uint8Array {
   const h = dataHeaderSize(type, id, total);
-  const out = new Uint8Array(h + payload.byteLength);
+  const out = allocBytes(h + payload.byteLength);
   writeDataHeaderBefore(out, h, type, id, flags, total);
   out.set(payload, h);
   return out;
@@ -256,7 +256,7 @@ function small(type: number, id: number, fields: number[], tail?: Uint8Array): U
   let size = 1 + varintSize(id);
   for (const f of fields) size += varintSize(f);
   size += tail?.byteLength ?? 0;
-  const out = new Uint8Array(size);
+  const out = allocBytes(size);
   out[0] = type;
   let o = writeVarint(out, 1, id);
   for (const f of fields) o = writeVarint(out, o, f);

@@ -112,7 +112,8 @@ export class InStream implements Child {
     }
     if (this.kind === StreamKind.Bytes) {
       if (type !== FrameType.Bytes) throw new ProtocolError('MESSAGE on a byte stream', { code: 'BAD_FRAME' });
-      this.queue.push({ value: payload.slice(), size: n });
+      // Links hand over frame buffers for good (see link.ts), so the chunk is a view, not a copy.
+      this.queue.push({ value: payload, size: n });
       this.deliver();
       return;
     }

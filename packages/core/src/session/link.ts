@@ -7,7 +7,7 @@
 
 /** What a link reports to its session. */
 export interface LinkSink {
-  /** One whole frame, in order. The session does not keep a reference past the call unless it copies. */
+  /** One whole frame, in order. The buffer becomes the session's: the link must not reuse it. */
   frame(frame: Uint8Array): void;
   /** The link can take more data after `send` returned false. */
   drain(): void;

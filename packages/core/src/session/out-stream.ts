@@ -6,6 +6,7 @@
  */
 import { handledPromise } from '../channel/ends.js';
 import { MAX_FRAME_PAYLOAD } from '../config.js';
+import { Queue } from '../channel/queue.js';
 import { ChannelClosedError, unclaimedError } from '../errors.js';
 import {
   encodeClose,
@@ -69,7 +70,7 @@ export class OutStream implements Child {
   claimed: boolean;
   private state = State.Open;
   private readonly waiting: Waiting[] = [];
-  private readonly outbox: Outgoing[] = [];
+  private readonly outbox = new Queue<Outgoing>();
   private closeWaiters: { resolve(): void; reject(reason: unknown): void }[] = [];
   private stopHooks: ((reason: unknown) => void)[] = [];
   readonly closed = handledPromise();
@@ -276,7 +277,7 @@ export class OutStream implements Child {
       w.reject(sendError);
     }
     // Unwritten messages: their children were never announced (or only partly sent), so reset them.
-    for (const o of this.outbox.splice(0)) {
+    for (const o of this.outbox.drain()) {
       if (o !== CLOSE_MARK) resetChildren(o.children, childReason);
     }
   }
@@ -303,7 +304,7 @@ export class OutStream implements Child {
 
   /** Writes this stream's next frame (the scheduler calls it round-robin). */
   writeNext(): void {
-    const head = this.outbox[0];
+    const head = this.outbox.peek();
     if (head === undefined) return;
     const host = this.host;
     if (head === CLOSE_MARK) {

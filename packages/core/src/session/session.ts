@@ -7,6 +7,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { AbstractReceiver, AbstractSender, handledPromise, kDetach, kIsTransferred } from '../channel/ends.js';
 import { PipeCore, type PipeReceiver } from '../channel/pipe.js';
+import { Queue } from '../channel/queue.js';
 import type { Receiver, Sender, WaitOptions } from '../channel/types.js';
 import { Codec, type RefKind } from '../codec/codec.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
@@ -78,6 +79,11 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+const setImmediateish: (callback: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (callback) => (globalThis as unknown as { setImmediate(cb: () => void): void }).setImmediate(callback)
+    : (callback) => setTimeout(callback, 0);
+
 function unref(timer: unknown): void {
   (timer as { unref?: () => void }).unref?.();
 }
@@ -111,8 +117,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   private pendingAccepts = 0;
   private lastAcceptedId = 0;
   private readonly acceptQueue = new PipeCore<InStream>(Number.MAX_SAFE_INTEGER);
-  private readonly rr: OutStream[] = [];
-  private rrHead = 0;
+  private readonly rr = new Queue<OutStream>();
   private flushing = false;
   private paused = false;
   private readonly blocked = new Set<OutStream>();
@@ -360,7 +365,8 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     this.creditFlushes.push(stream);
     if (this.creditFlushScheduled) return;
     this.creditFlushScheduled = true;
-    queueMicrotask(() => {
+    // A macrotask, not a microtask: credit for many small messages goes back in one frame.
+    setImmediateish(() => {
       this.creditFlushScheduled = false;
       for (const s of this.creditFlushes.splice(0)) s.flushCredit();
     });
@@ -626,8 +632,8 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      while (!this.paused && this.rrHead < this.rr.length) {
-        const stream = this.rr[this.rrHead++] as OutStream;
+      while (!this.paused && this.rr.length > 0) {
+        const stream = this.rr.shift() as OutStream;
         stream.inRR = false;
         stream.writeNext();
         if (stream.hasData && stream.announced && !stream.inRR) {
@@ -636,13 +642,6 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
         }
       }
     } finally {
-      if (this.rrHead === this.rr.length) {
-        this.rr.length = 0;
-        this.rrHead = 0;
-      } else if (this.rrHead > 1024) {
-        this.rr.splice(0, this.rrHead);
-        this.rrHead = 0;
-      }
       this.flushing = false;
     }
   }
