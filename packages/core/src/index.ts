@@ -12,3 +12,4 @@ export { Session, type AcceptOptions, type CloseOptions, type PeerInfo } from '.
 export type { FrameLink, LinkSink } from './session/link.js';
 export { sessionPair, memoryLinkPair } from './link/memory.js';
 export { connectPort, type MessagePortLike } from './link/port.js';
+export { connectStream, type ByteStreamPair } from './link/stream.js';

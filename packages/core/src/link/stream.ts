@@ -1,0 +1,199 @@
+/**
+ * A frame link over any ordered byte stream (TCP or Unix socket, a child's
+ * stdio, Deno/Bun sockets): each frame is prefixed by its length as a varint.
+ * The splitter is a small state machine that takes chunks split or joined at
+ * any boundary and refuses an oversized length before allocating anything.
+ */
+import { ByteReader, varintSize, writeVarint } from '../codec/bytes.js';
+import type { SessionOptions } from '../config.js';
+import { ProtocolError } from '../errors.js';
+import type { FrameLink, LinkSink } from '../session/link.js';
+import { Session } from '../session/session.js';
+
+/** The largest frame a byte link carries (data frames are ≤ 16 KiB; HELLO carries the user's `hello`). */
+export const MAX_STREAM_FRAME = 1024 * 1024;
+
+/** Writes pause when this much is waiting in the writable's queue. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+
+export class FrameSplitter {
+  private frame: Uint8Array | null = null;
+  private filled = 0;
+  private lengthBytes: number[] = [];
+
+  constructor(private readonly maxFrame = MAX_STREAM_FRAME) {}
+
+  /** Feeds a chunk; returns the frames it completes, in order. Throws `ProtocolError` on bad lengths. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let o = 0;
+    while (o < chunk.byteLength) {
+      if (this.frame !== null) {
+        const n = Math.min(this.frame.byteLength - this.filled, chunk.byteLength - o);
+        this.frame.set(chunk.subarray(o, o + n), this.filled);
+        this.filled += n;
+        o += n;
+        if (this.filled === this.frame.byteLength) {
+          out.push(this.frame);
+          this.frame = null;
+        }
+        continue;
+      }
+      // Reading the length varint, possibly across chunks.
+      const byte = chunk[o++] as number;
+      this.lengthBytes.push(byte);
+      if (byte & 0x80) {
+        if (this.lengthBytes.length >= varintSize(this.maxFrame)) throw tooLong(this.maxFrame);
+        continue;
+      }
+      const length = new ByteReader(Uint8Array.from(this.lengthBytes)).varint();
+      this.lengthBytes = [];
+      if (length === 0) throw new ProtocolError('empty frame on a byte link', { code: 'BAD_FRAME' });
+      if (length > this.maxFrame) throw tooLong(this.maxFrame);
+      if (chunk.byteLength - o >= length) {
+        // Whole frame inside this chunk: a view, no copy (the chunk is ours).
+        out.push(chunk.subarray(o, o + length));
+        o += length;
+      } else {
+        this.frame = new Uint8Array(length);
+        this.filled = 0;
+      }
+    }
+    return out;
+  }
+
+  /** True between frames (a clean place for the stream to end). */
+  get idle(): boolean {
+    return this.frame === null && this.lengthBytes.length === 0;
+  }
+}
+
+function tooLong(max: number): ProtocolError {
+  return new ProtocolError(`frame longer than ${max} bytes on a byte link`, { code: 'BAD_FRAME' });
+}
+
+/** Prefixes each frame with its length and joins a batch into one chunk. */
+export function joinFrames(frames: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const f of frames) size += varintSize(f.byteLength) + f.byteLength;
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const f of frames) {
+    o = writeVarint(out, o, f.byteLength);
+    out.set(f, o);
+    o += f.byteLength;
+  }
+  return out;
+}
+
+export interface ByteStreamPair {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+class ByteStreamLink implements FrameLink {
+  private sink: LinkSink | undefined;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly splitter = new FrameSplitter();
+  private outbox: Uint8Array[] = [];
+  private scheduled = false;
+  private closed = false;
+  private waitingDrain = false;
+  private queuedBytes = 0;
+
+  constructor(pair: ByteStreamPair) {
+    this.reader = pair.readable.getReader();
+    this.writer = pair.writable.getWriter();
+  }
+
+  start(sink: LinkSink): void {
+    this.sink = sink;
+    void this.readLoop();
+  }
+
+  private async readLoop(): Promise<void> {
+    const sink = this.sink as LinkSink;
+    try {
+      for (;;) {
+        const { done, value } = await this.reader.read();
+        if (done) {
+          if (!this.splitter.idle) throw new ProtocolError('the byte stream ended inside a frame', { code: 'BAD_FRAME' });
+          this.end(undefined);
+          return;
+        }
+        if (this.closed) return;
+        if (!(value instanceof Uint8Array)) throw new TypeError('byte links carry Uint8Array chunks');
+        for (const frame of this.splitter.push(value)) {
+          if (this.closed) return;
+          sink.frame(frame);
+        }
+      }
+    } catch (error) {
+      this.end(error);
+    }
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.closed) return true;
+    this.outbox.push(frame);
+    this.queuedBytes += frame.byteLength;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+    if (this.queuedBytes + Math.max(0, -(this.writer.desiredSize ?? 0)) > HIGH_WATER_BYTES) {
+      this.watchDrain();
+      return false;
+    }
+    return true;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.outbox.length === 0 || this.closed) return;
+    const chunk = joinFrames(this.outbox);
+    this.outbox = [];
+    this.queuedBytes = 0;
+    this.writer.write(chunk).catch((error: unknown) => this.end(error));
+  }
+
+  private watchDrain(): void {
+    if (this.waitingDrain) return;
+    this.waitingDrain = true;
+    queueMicrotask(() => {
+      this.writer.ready.then(
+        () => {
+          this.waitingDrain = false;
+          if (!this.closed) this.sink?.drain();
+        },
+        () => {},
+      );
+    });
+  }
+
+  close(error?: unknown): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (error === undefined) this.writer.close().catch(() => {});
+    else this.writer.abort(error).catch(() => {});
+    this.reader.cancel().catch(() => {});
+  }
+
+  private end(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.abort(error).catch(() => {});
+    this.reader.cancel().catch(() => {});
+    this.sink?.end(error);
+  }
+}
+
+/**
+ * A session over any ordered byte stream, with length-delimited frames:
+ * a TCP or Unix socket, a child process's stdio, Deno/Bun sockets.
+ */
+export function connectStream(stream: ByteStreamPair, options?: SessionOptions): Session {
+  return new Session(new ByteStreamLink(stream), options);
+}
