@@ -12,4 +12,5 @@ export { Session, type AcceptOptions, type CloseOptions, type PeerInfo } from '.
 export type { FrameLink, LinkSink } from './session/link.js';
 export { sessionPair, memoryLinkPair } from './link/memory.js';
 export { connectPort, type MessagePortLike } from './link/port.js';
-export { connectStream, type ByteStreamPair } from './link/stream.js';
+export { connectStream, FrameSplitter, joinFrames, MAX_STREAM_FRAME, splitBatch, type ByteStreamPair } from './link/stream.js';
+export { afterTick, microtask } from './link/schedule.js';

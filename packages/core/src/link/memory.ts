@@ -6,6 +6,7 @@
 import type { SessionOptions } from '../config.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
+import { microtask } from './schedule.js';
 
 class MemoryLink implements FrameLink {
   peer!: MemoryLink;
@@ -45,7 +46,7 @@ class MemoryLink implements FrameLink {
   private schedule(): void {
     if (this.scheduled || !this.sink) return;
     this.scheduled = true;
-    queueMicrotask(() => this.deliver());
+    microtask(() => this.deliver());
   }
 
   private deliver(): void {

@@ -12,6 +12,7 @@ import { ProtocolError } from '../errors.js';
 const COPY_BELOW = 4096;
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
+import { microtask } from './schedule.js';
 
 /** What `connectPort` needs: `postMessage` plus either DOM-style events or Node-style `on`. */
 export interface MessagePortLike {
@@ -63,7 +64,7 @@ class PortLink implements FrameLink {
     this.outbox.push(frame);
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => this.flush());
+      microtask(() => this.flush());
     }
     return true;
   }

@@ -9,6 +9,7 @@ import type { SessionOptions } from '../config.js';
 import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
+import { afterTick, microtask } from './schedule.js';
 
 /** The largest frame a byte link carries (data frames are ≤ 16 KiB; HELLO carries the user's `hello`). */
 export const MAX_STREAM_FRAME = 1024 * 1024;
@@ -70,6 +71,17 @@ export class FrameSplitter {
 
 function tooLong(max: number): ProtocolError {
   return new ProtocolError(`frame longer than ${max} bytes on a byte link`, { code: 'BAD_FRAME' });
+}
+
+/**
+ * Splits one self-contained batch (a WebSocket or BroadcastChannel message
+ * holding length-prefixed frames) into its frames, without copying.
+ */
+export function splitBatch(batch: Uint8Array, maxFrame = MAX_STREAM_FRAME): Uint8Array[] {
+  const splitter = new FrameSplitter(maxFrame);
+  const frames = splitter.push(batch);
+  if (!splitter.idle) throw new ProtocolError('a batch ends inside a frame', { code: 'BAD_FRAME' });
+  return frames;
 }
 
 /** Prefixes each frame with its length and joins a batch into one chunk. */
@@ -140,7 +152,7 @@ class ByteStreamLink implements FrameLink {
     this.queuedBytes += frame.byteLength;
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => this.flush());
+      afterTick(() => this.flush());
     }
     if (this.queuedBytes + Math.max(0, -(this.writer.desiredSize ?? 0)) > HIGH_WATER_BYTES) {
       this.watchDrain();
@@ -161,7 +173,7 @@ class ByteStreamLink implements FrameLink {
   private watchDrain(): void {
     if (this.waitingDrain) return;
     this.waitingDrain = true;
-    queueMicrotask(() => {
+    microtask(() => {
       this.writer.ready.then(
         () => {
           this.waitingDrain = false;

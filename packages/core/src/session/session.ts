@@ -38,6 +38,8 @@ import { makeWritable, pumpBytes, pumpChannel, RemoteSender } from './remote-end
 
 /** Bytes kept free in front of an encoded message for its frame header. */
 const HEADROOM = 16;
+/** Longest wait before consumed bytes go back as credit when nothing else is written. */
+const CREDIT_DELAY_MS = 5;
 /** A reset reason larger than this is replaced by a short error. */
 const MAX_REASON_BYTES = 16 * 1024;
 
@@ -60,6 +62,8 @@ type AnyStream = InStream | OutStream;
 
 const enum Phase {
   Handshake,
+  /** The peer's HELLO is being checked (`verifyHello`); ours is not sent yet. */
+  Verifying,
   Open,
   Closed,
   Failed,
@@ -78,11 +82,6 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   }
   return 0;
 }
-
-const setImmediateish: (callback: () => void) => void =
-  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
-    ? (callback) => (globalThis as unknown as { setImmediate(cb: () => void): void }).setImmediate(callback)
-    : (callback) => setTimeout(callback, 0);
 
 function unref(timer: unknown): void {
   (timer as { unref?: () => void }).unref?.();
@@ -122,7 +121,8 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   private paused = false;
   private readonly blocked = new Set<OutStream>();
   private readonly creditFlushes: InStream[] = [];
-  private creditFlushScheduled = false;
+  private creditTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushingCredits = false;
   private closing = false;
   private goAwaySent = false;
   private peerGoingAway = false;
@@ -135,7 +135,16 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   /** Counters for the inspector. */
   readonly stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
 
-  constructor(link: FrameLink, options?: SessionOptions) {
+  private readonly verifyHello: ((hello: unknown) => boolean | Promise<boolean>) | undefined;
+  private helloBytes: Uint8Array | undefined;
+
+  /**
+   * @param internals.verifyHello for servers (`onHello`): this side sends its
+   * HELLO only after approving the peer's, so a refused client's handshake
+   * fails instead of succeeding first.
+   */
+  constructor(link: FrameLink, options?: SessionOptions, internals?: { verifyHello?: (hello: unknown) => boolean | Promise<boolean> }) {
+    this.verifyHello = internals?.verifyHello;
     this.options = resolveOptions(options);
     this.codec = new Codec({ maxNestingDepth: this.options.maxNestingDepth });
     this.link = link;
@@ -157,12 +166,18 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
       this.fail(new SessionClosedError('the hello value cannot be sent', { cause: error }));
       return;
     }
-    const limits = Object.fromEntries(limitOrder.map((k) => [k, this.options[k]])) as AnnouncedLimits;
-    this.writeControl(encodeHello(this.nonce, 0, limits, helloBytes));
+    this.helloBytes = helloBytes;
+    if (!this.verifyHello) this.sendHello();
     this.handshakeTimer = setTimeout(() => {
       this.failProtocol(new ProtocolError(`no handshake within ${this.options.handshakeTimeoutMs} ms`, { code: 'HANDSHAKE_TIMEOUT' }));
     }, this.options.handshakeTimeoutMs);
     unref(this.handshakeTimer);
+  }
+
+  private sendHello(): void {
+    const limits = Object.fromEntries(limitOrder.map((k) => [k, this.options[k]])) as AnnouncedLimits;
+    this.writeControl(encodeHello(this.nonce, 0, limits, this.helloBytes as Uint8Array));
+    this.helloBytes = undefined;
   }
 
   // ---- public API ----
@@ -200,17 +215,19 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     return stream.makeReceiver() as Receiver<T>;
   }
 
-  /** Every top-level channel, for server loops. Ends when the session closes; leaving it does not close the session. */
+  /**
+   * Every top-level channel, for server loops. Ends (quietly) when the
+   * session ends, cleanly or not — `closed` says how; leaving the loop does
+   * not close the session.
+   */
   incoming<T = unknown>(): AsyncIterable<Receiver<T>> {
     return {
       [Symbol.asyncIterator]: () => ({
         next: () =>
           this.accept<T>().then(
             (value): IteratorResult<Receiver<T>> => ({ done: false, value }),
-            (error: unknown): IteratorResult<Receiver<T>> => {
-              if (this.phase === Phase.Failed) throw error;
-              return { done: true, value: undefined };
-            },
+            // A server loop ends quietly however the session ended; `closed` tells why.
+            (): IteratorResult<Receiver<T>> => ({ done: true, value: undefined }),
           ),
         return: () => Promise.resolve({ done: true as const, value: undefined }),
       }),
@@ -233,7 +250,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     }
     if (!this.closing) {
       this.closing = true;
-      if (this.phase === Phase.Handshake) {
+      if (this.phase < Phase.Open) {
         this.finishClean();
       } else {
         this.refuseQueued();
@@ -287,6 +304,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   writeControl(frame: Uint8Array): void {
     if (!this.linkOpen) return;
+    if (this.creditFlushes.length > 0) this.flushCredits();
     this.stats.framesOut++;
     this.stats.bytesOut += frame.byteLength;
     this.link.send(frame);
@@ -294,6 +312,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   writeData(frame: Uint8Array): void {
     if (!this.linkOpen) return;
+    if (this.creditFlushes.length > 0) this.flushCredits();
     this.stats.framesOut++;
     this.stats.bytesOut += frame.byteLength;
     if (!this.link.send(frame)) this.paused = true;
@@ -363,13 +382,25 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   scheduleCreditFlush(stream: InStream): void {
     this.creditFlushes.push(stream);
-    if (this.creditFlushScheduled) return;
-    this.creditFlushScheduled = true;
-    // A macrotask, not a microtask: credit for many small messages goes back in one frame.
-    setImmediateish(() => {
-      this.creditFlushScheduled = false;
+    if (this.creditTimer !== undefined) return;
+    // Small amounts of credit ride along with the next frame this side writes
+    // anyway (a reply carries the credit for its request); this timer only
+    // bounds how long they can wait when this side is quiet.
+    this.creditTimer = setTimeout(() => {
+      this.creditTimer = undefined;
+      this.flushCredits();
+    }, CREDIT_DELAY_MS);
+    unref(this.creditTimer);
+  }
+
+  private flushCredits(): void {
+    if (this.flushingCredits || this.creditFlushes.length === 0) return;
+    this.flushingCredits = true;
+    try {
       for (const s of this.creditFlushes.splice(0)) s.flushCredit();
-    });
+    } finally {
+      this.flushingCredits = false;
+    }
   }
 
   // ---- streams ----
@@ -468,8 +499,14 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   }
 
   private handle(frame: Frame): void {
-    if (this.phase === Phase.Handshake) {
-      if (frame.type !== FrameType.Hello) throw new ProtocolError('the first frame must be HELLO', { code: 'BAD_HANDSHAKE' });
+    if (this.phase === Phase.Handshake || this.phase === Phase.Verifying) {
+      if (frame.type === FrameType.GoAway && frame.error) {
+        this.fail(new SessionClosedError('the peer refused the session', { cause: this.decodeReason(frame.reason) }));
+        return;
+      }
+      if (frame.type !== FrameType.Hello || this.phase === Phase.Verifying) {
+        throw new ProtocolError('the first frame must be HELLO', { code: 'BAD_HANDSHAKE' });
+      }
       this.onHello(frame);
       return;
     }
@@ -545,6 +582,34 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     this.sendCredit = l.sessionWindowBytes;
     this.openSlots = l.maxPendingAccepts;
     this.peer.hello = this.codec.decode(frame.hello);
+    if (this.verifyHello) {
+      this.phase = Phase.Verifying;
+      const refused = (cause?: unknown): void =>
+        this.fail(
+          new SessionClosedError('the session was refused', { cause: new ProtocolError('the server refused the handshake', { code: 'REFUSED_BY_PEER', cause }) }),
+        );
+      let verdict: boolean | Promise<boolean>;
+      try {
+        verdict = this.verifyHello(this.peer.hello);
+      } catch (error) {
+        refused(error);
+        return;
+      }
+      Promise.resolve(verdict).then(
+        (ok) => {
+          if (this.phase !== Phase.Verifying) return;
+          if (!ok) return refused();
+          this.sendHello();
+          this.open();
+        },
+        (error: unknown) => refused(error),
+      );
+      return;
+    }
+    this.open();
+  }
+
+  private open(): void {
     this.phase = Phase.Open;
     clearTimeout(this.handshakeTimer);
     this.startKeepAlive();
@@ -770,6 +835,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   }
 
   private stopTimers(): void {
+    clearTimeout(this.creditTimer);
     clearTimeout(this.handshakeTimer);
     clearInterval(this.keepAliveTimer);
   }

@@ -1,0 +1,197 @@
+/**
+ * A frame link over one WebSocket of any kind: the browser's, Deno's, Bun's,
+ * a Cloudflare Worker's, or `ws` in Node. Frames written in one tick are
+ * coalesced into one binary message (each prefixed by its varint length);
+ * the socket's `bufferedAmount` pauses data frames so memory stays bounded
+ * when the network is slower than the producer.
+ */
+import { afterTick, joinFrames, ProtocolError, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
+
+/** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  binaryType: string;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  addEventListener(type: 'error', listener: (event: unknown) => void): void;
+}
+
+/** The socket closed under a session; `closeCode`/`reason` are the WebSocket's. */
+export class WebSocketCloseError extends Error {
+  override readonly name = 'WebSocketCloseError';
+  readonly code = 'WEBSOCKET_CLOSED';
+  constructor(
+    readonly closeCode: number,
+    readonly reason: string,
+  ) {
+    super(`WebSocket closed with ${closeCode}${reason ? `: ${reason}` : ''}`);
+  }
+}
+
+/** WebSocket close codes this link uses. */
+export const CloseCode = {
+  Normal: 1000,
+  ProtocolError: 1002,
+  UnsupportedData: 1003,
+  InternalError: 1011,
+} as const;
+
+const OPEN = 1;
+/** A batch is sent as soon as it reaches this size. */
+const MAX_BATCH_BYTES = 256 * 1024;
+/** Data frames pause above this many bytes buffered in the socket … */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/** … and resume below this. */
+const LOW_WATER_BYTES = 256 * 1024;
+/** Browsers have no drain event: poll `bufferedAmount` while paused. */
+const DRAIN_POLL_MS = 4;
+
+function closeReason(error: unknown): string {
+  const text = String((error as Error)?.message ?? error);
+  // A close reason is at most 123 bytes of UTF-8.
+  let out = text.slice(0, 120);
+  while (new TextEncoder().encode(out).byteLength > 123) out = out.slice(0, -1);
+  return out;
+}
+
+export class WebSocketLink implements FrameLink {
+  private sink: LinkSink | undefined;
+  private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+  private scheduled = false;
+  private closed = false;
+  private pausedTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Messages that arrived before the session started (a server's HELLO can ride in with the upgrade). */
+  private early: unknown[] | undefined = [];
+  private earlyEnd: { error: unknown } | undefined;
+
+  /** Listens at once, so nothing that arrives before `start` is lost. */
+  constructor(private readonly socket: WebSocketLike) {
+    if (socket.binaryType === 'blob') socket.binaryType = 'arraybuffer';
+    socket.addEventListener('message', (event) => {
+      if (this.early) this.early.push(event.data);
+      else this.onMessage(event.data);
+    });
+    socket.addEventListener('close', (event) => {
+      if (this.closed) return;
+      const error = event.code === CloseCode.Normal ? undefined : new WebSocketCloseError(event.code, event.reason);
+      if (this.early) this.earlyEnd = { error };
+      else this.end(error);
+    });
+    socket.addEventListener('error', () => {
+      // 'close' follows 'error' with the code; nothing to do here.
+    });
+  }
+
+  start(sink: LinkSink): void {
+    this.sink = sink;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const data of early) this.onMessage(data);
+    if (this.earlyEnd) this.end(this.earlyEnd.error);
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.closed) return true;
+    this.outbox.push(frame);
+    this.outboxBytes += frame.byteLength;
+    if (this.outboxBytes >= MAX_BATCH_BYTES) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      afterTick(() => this.flush());
+    }
+    if (this.socket.bufferedAmount + this.outboxBytes > HIGH_WATER_BYTES) {
+      this.waitForDrain();
+      return false;
+    }
+    return true;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.outbox.length === 0 || this.closed) return;
+    const batch = joinFrames(this.outbox);
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (this.socket.readyState !== OPEN) return;
+    try {
+      this.socket.send(batch);
+    } catch (error) {
+      this.end(error);
+    }
+  }
+
+  private waitForDrain(): void {
+    if (this.pausedTimer !== undefined) return;
+    const poll = (): void => {
+      if (this.closed) return;
+      if (this.socket.bufferedAmount <= LOW_WATER_BYTES) {
+        this.pausedTimer = undefined;
+        this.sink?.drain();
+        return;
+      }
+      this.pausedTimer = setTimeout(poll, DRAIN_POLL_MS);
+    };
+    this.pausedTimer = setTimeout(poll, DRAIN_POLL_MS);
+  }
+
+  private onMessage(data: unknown): void {
+    if (this.closed || !this.sink) return;
+    let bytes: Uint8Array;
+    if (data instanceof Uint8Array) bytes = data;
+    else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+    else {
+      const error = new ProtocolError('a text (or non-binary) WebSocket message arrived', { code: 'BAD_FRAME' });
+      this.fail(error, CloseCode.UnsupportedData);
+      return;
+    }
+    let frames: Uint8Array[];
+    try {
+      frames = splitBatch(bytes);
+    } catch (error) {
+      this.fail(error, CloseCode.ProtocolError);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.sink.frame(frame);
+    }
+  }
+
+  /** Bad input from the peer: the session learns why, the socket closes with a clear code. */
+  private fail(error: unknown, code: number): void {
+    const sink = this.sink;
+    this.closed = true;
+    clearTimeout(this.pausedTimer);
+    try {
+      this.socket.close(code, closeReason(error));
+    } catch {
+      // already closing
+    }
+    sink?.end(error);
+  }
+
+  close(error?: unknown): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    clearTimeout(this.pausedTimer);
+    const code = error === undefined ? CloseCode.Normal : error instanceof ProtocolError || (error as { cause?: unknown })?.cause instanceof ProtocolError ? CloseCode.ProtocolError : CloseCode.InternalError;
+    try {
+      this.socket.close(code, error === undefined ? '' : closeReason(error));
+    } catch {
+      // already closing
+    }
+  }
+
+  private end(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.pausedTimer);
+    this.sink?.end(error);
+  }
+}

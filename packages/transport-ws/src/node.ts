@@ -1,0 +1,3 @@
+/** `@libchan/transport-ws` for Node: everything in the browser entry plus `listenWebSocket`. */
+export * from './index.js';
+export { listenWebSocket, type ListenWebSocketOptions, type VerifyClientInfo, type WebSocketListener } from './listen.js';
