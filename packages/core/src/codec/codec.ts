@@ -18,6 +18,7 @@ import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS } from '../config.js';
 import { knownErrorClasses, ProtocolError } from '../errors.js';
 import { allocBytes, ByteReader, utf8Decoder, utf8Encoder, varintSize, writeVarint } from './bytes.js';
 import { analyze, checkJsonDepth, Shape } from './depth.js';
+import { dropNaNReferences, validateMeta } from './meta.js';
 
 export type RefKind = 'sender' | 'receiver' | 'readable' | 'writable';
 
@@ -74,18 +75,23 @@ const standardErrors: Record<string, ErrorConstructor> = {
   URIError,
 };
 
+/** An Error on the wire. The fields are the Error's own property names, so superjson's reference paths through them still hold after decoding. */
 interface WireError {
-  n: string;
-  m: string;
-  c?: string;
-  x?: unknown;
+  name: string;
+  message: string;
+  code?: string;
+  cause?: unknown;
 }
 
 function isWireError(v: unknown): v is WireError {
   if (typeof v !== 'object' || v === null) return false;
   const e = v as Record<string, unknown>;
-  return typeof e.n === 'string' && typeof e.m === 'string' && (e.c === undefined || typeof e.c === 'string');
+  for (const key of Object.keys(e)) if (key !== 'name' && key !== 'message' && key !== 'code' && key !== 'cause') return false;
+  return typeof e.name === 'string' && typeof e.message === 'string' && (e.code === undefined || typeof e.code === 'string');
 }
+
+/** Names of this codec's custom annotations (anything else from a peer is refused). */
+const customNames: ReadonlySet<string> = new Set(['S', 'R', 'RS', 'WS', 'B', 'E', 'D']);
 
 function badMessage(message: string, cause?: unknown): ProtocolError {
   return new ProtocolError(message, cause === undefined ? { code: 'BAD_MESSAGE' } : { code: 'BAD_MESSAGE', cause });
@@ -101,7 +107,7 @@ export class Codec {
   private readonly maxDepth: number;
   /** Per-call state; encode/decode are synchronous, so one slot suffices. */
   private encoding: { ctx: EncodeContext | undefined; attachments: Uint8Array[] } | undefined;
-  private decoding: { ctx: DecodeContext | undefined; attachments: Uint8Array[] } | undefined;
+  private decoding: { ctx: DecodeContext | undefined; attachments: Uint8Array[]; refs: Map<number, unknown>; hasErrors: boolean } | undefined;
   /** How deep in a `cause` chain each Error being encoded sits. */
   private errorDepth = new WeakMap<Error, number>();
 
@@ -133,6 +139,7 @@ export class Codec {
         this.encoding = undefined;
         this.errorDepth = new WeakMap();
       }
+      if (out.meta?.referentialEqualities) dropNaNReferences(out.json, out.meta);
       jsonText = out.json === undefined ? 'null' : JSON.stringify(out.json);
       metaText = out.meta === undefined ? '{}' : JSON.stringify(out.meta);
     }
@@ -220,10 +227,11 @@ export class Codec {
       if (count !== 0) throw badMessage('attachments in a plain JSON message');
       return json;
     }
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badMessage('malformed message metadata');
-    this.decoding = { ctx, attachments };
+    validateMeta(json, meta, customNames);
+    this.decoding = { ctx, attachments, refs: new Map(), hasErrors: false };
     try {
-      return this.sj.deserialize({ json: json as never, meta: meta as never }, { inPlace: true });
+      const value = this.sj.deserialize({ json: json as never, meta: meta as never }, { inPlace: true });
+      return this.decoding.hasErrors ? rebuildErrors(value) : value;
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       throw badMessage(`malformed message: ${(error as Error)?.message ?? String(error)}`, error);
@@ -246,9 +254,14 @@ export class Codec {
             if (typeof token !== 'number' || !Number.isSafeInteger(token) || token <= 0) {
               throw badMessage(`malformed ${kind} reference`);
             }
-            const ctx = this.decoding?.ctx;
-            if (!ctx) throw badMessage(`unexpected ${kind} reference`);
-            return ctx.resolve(kind, token) as object;
+            const decoding = this.decoding;
+            if (!decoding?.ctx) throw badMessage(`unexpected ${kind} reference`);
+            // superjson annotates every occurrence of a shared object; resolve each stream once.
+            const known = decoding.refs.get(token);
+            if (known !== undefined) return known as object;
+            const live = decoding.ctx.resolve(kind, token) as object;
+            decoding.refs.set(token, live);
+            return live;
           },
         },
         name,
@@ -275,7 +288,7 @@ export class Codec {
           return `${index}:${v.constructor.name}`;
         },
         deserialize: (token) => {
-          if (typeof token !== 'string') throw badMessage('malformed binary reference');
+          if (typeof token !== 'string' || !/^(0|[1-9]\d{0,8})(:[A-Za-z0-9]*)?$/.test(token)) throw badMessage('malformed binary reference');
           const colon = token.indexOf(':');
           const index = Number(colon < 0 ? token : token.slice(0, colon));
           const view = this.decoding?.attachments[index];
@@ -293,25 +306,37 @@ export class Codec {
       'B',
     );
 
+    // superjson's Date rule skips invalid dates (they would arrive as null).
+    this.sj.registerCustom<Date, null>(
+      {
+        isApplicable: (v): v is Date => v instanceof Date && Number.isNaN(v.getTime()),
+        serialize: () => null,
+        deserialize: () => new Date(Number.NaN),
+      },
+      'D',
+    );
+
     // Errors: name, message, string code and a depth-limited cause; never the stack.
     this.sj.registerCustom<Error, { [key: string]: string }>(
       {
         isApplicable: (v): v is Error => v instanceof Error,
         serialize: (e) => {
           const depth = this.errorDepth.get(e) ?? 0;
-          const out: WireError = { n: String(e.name).slice(0, 256), m: String(e.message).slice(0, MAX_REASON_CHARS) };
+          const out: WireError = { name: String(e.name).slice(0, 256), message: String(e.message).slice(0, MAX_REASON_CHARS) };
           const code = (e as { code?: unknown }).code;
-          if (typeof code === 'string') out.c = code.slice(0, 256);
+          if (typeof code === 'string') out.code = code.slice(0, 256);
           if ('cause' in e && e.cause !== undefined && depth < MAX_ERROR_CAUSE_DEPTH) {
-            if (e.cause instanceof Error) this.errorDepth.set(e.cause, depth + 1);
-            out.x = e.cause;
+            if (e.cause instanceof Error && !this.errorDepth.has(e.cause)) this.errorDepth.set(e.cause, depth + 1);
+            out.cause = e.cause;
           }
-          // superjson walks `x` itself, so a nested Error cause gets this transformer too.
+          // superjson walks `cause` itself, so a nested Error cause gets this transformer too.
           return out as unknown as { [key: string]: string };
         },
         deserialize: (w) => {
           if (!isWireError(w)) throw badMessage('malformed error');
-          return rebuildError(w);
+          // Errors are rebuilt after superjson is done: its reference paths cannot be set through an Error.
+          (this.decoding as { hasErrors: boolean }).hasErrors = true;
+          return Object.assign(Object.create(null) as object, w, { [kErrorPlaceholder]: true }) as unknown as Error;
         },
       },
       'E',
@@ -319,22 +344,64 @@ export class Codec {
   }
 }
 
+const kErrorPlaceholder: unique symbol = Symbol('libchan.errorPlaceholder');
+
+function isPlaceholder(v: unknown): v is WireError {
+  return typeof v === 'object' && v !== null && (v as { [kErrorPlaceholder]?: boolean })[kErrorPlaceholder] === true;
+}
+
+/** Replaces error placeholders with Errors everywhere in the graph, keeping shared and cyclic identity. */
+function rebuildErrors(root: unknown): unknown {
+  const built = new Map<object, Error>();
+  const visited = new Set<object>();
+  const visit = (v: unknown): unknown => {
+    if (typeof v !== 'object' || v === null) return v;
+    if (isPlaceholder(v)) {
+      const existing = built.get(v);
+      if (existing) return existing;
+      const error = rebuildError(v);
+      built.set(v, error);
+      if ('cause' in v) Object.defineProperty(error, 'cause', { value: visit(v.cause), configurable: true, writable: true });
+      return error;
+    }
+    if (visited.has(v)) return v;
+    visited.add(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = visit(v[i]);
+    } else if (v instanceof Map) {
+      const entries = [...v].map(([k, item]) => [visit(k), visit(item)] as const);
+      v.clear();
+      for (const [k, item] of entries) v.set(k, item);
+    } else if (v instanceof Set) {
+      const items = [...v].map(visit);
+      v.clear();
+      for (const item of items) v.add(item);
+    } else {
+      const proto = Object.getPrototypeOf(v);
+      if (proto === Object.prototype || proto === null) {
+        for (const key of Object.keys(v)) (v as Record<string, unknown>)[key] = visit((v as Record<string, unknown>)[key]);
+      }
+    }
+    return v;
+  };
+  return visit(root);
+}
+
+/** An Error from its wire form (its cause is attached by the caller). */
 function rebuildError(w: WireError): Error {
-  const options = 'x' in w ? { cause: w.x } : undefined;
   let error: Error;
-  const known = Object.hasOwn(knownErrorClasses, w.n) ? knownErrorClasses[w.n as keyof typeof knownErrorClasses] : undefined;
+  const known = Object.hasOwn(knownErrorClasses, w.name) ? knownErrorClasses[w.name as keyof typeof knownErrorClasses] : undefined;
   if (known) {
-    error = new known(w.m, { ...options, ...(w.c === undefined ? {} : { code: w.c }) });
-  } else if (typeof DOMException !== 'undefined' && (w.n === 'AbortError' || w.n === 'TimeoutError')) {
-    error = new DOMException(w.m, w.n);
-    if (options) Object.defineProperty(error, 'cause', { value: options.cause, configurable: true, writable: true });
+    error = new known(w.message, w.code === undefined ? {} : { code: w.code });
+  } else if (typeof DOMException !== 'undefined' && (w.name === 'AbortError' || w.name === 'TimeoutError')) {
+    error = new DOMException(w.message, w.name);
   } else {
-    const Ctor = Object.hasOwn(standardErrors, w.n) ? (standardErrors[w.n] as ErrorConstructor) : Error;
-    error = new Ctor(w.m, options);
-    if (error.name !== w.n) Object.defineProperty(error, 'name', { value: w.n, configurable: true, writable: true });
-    if (w.c !== undefined) Object.defineProperty(error, 'code', { value: w.c, configurable: true, writable: true, enumerable: true });
+    const Ctor = Object.hasOwn(standardErrors, w.name) ? (standardErrors[w.name] as ErrorConstructor) : Error;
+    error = new Ctor(w.message);
+    if (error.name !== w.name) Object.defineProperty(error, 'name', { value: w.name, configurable: true, writable: true });
+    if (w.code !== undefined) Object.defineProperty(error, 'code', { value: w.code, configurable: true, writable: true, enumerable: true });
   }
   // The stack is local to the sender; a remote error carries only its first line.
-  Object.defineProperty(error, 'stack', { value: `${w.n}: ${w.m}`, configurable: true, writable: true });
+  Object.defineProperty(error, 'stack', { value: `${w.name}: ${w.message}`, configurable: true, writable: true });
   return error;
 }

@@ -4,7 +4,24 @@
  * neither superjson nor JSON.parse ever sees a value deep enough to blow the
  * stack.
  */
+import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
+import { MAX_ERROR_CAUSE_DEPTH } from '../config.js';
 import { LimitExceededError, ProtocolError } from '../errors.js';
+
+/** Values the codec sends as a whole (no fields of theirs to walk). */
+function isLeaf(obj: object): boolean {
+  return (
+    obj instanceof Date ||
+    obj instanceof RegExp ||
+    (typeof URL !== 'undefined' && obj instanceof URL) ||
+    obj instanceof ArrayBuffer ||
+    ArrayBuffer.isView(obj) ||
+    obj instanceof AbstractSender ||
+    obj instanceof AbstractReceiver ||
+    (typeof ReadableStream !== 'undefined' && obj instanceof ReadableStream) ||
+    (typeof WritableStream !== 'undefined' && obj instanceof WritableStream)
+  );
+}
 
 /** How a value will be encoded: plain JSON (fast path) or through superjson. */
 export const enum Shape {
@@ -59,6 +76,7 @@ export function analyze(value: unknown, maxDepth: number): Shape {
       return;
     }
     rich = true;
+    if (isLeaf(obj)) return;
     if (obj instanceof Map) {
       if (depth + 1 >= maxDepth) throw tooDeep(maxDepth);
       for (const [k, item] of obj) {
@@ -68,9 +86,22 @@ export function analyze(value: unknown, maxDepth: number): Shape {
     } else if (obj instanceof Set) {
       for (const item of obj) walk(item, depth + 1);
     } else if (obj instanceof Error) {
-      if ('cause' in obj) walk(obj.cause, depth + 1);
+      // Only the first MAX_ERROR_CAUSE_DEPTH causes cross; deeper ones are cut, not refused.
+      let cause: unknown = obj;
+      for (let level = 1; level <= MAX_ERROR_CAUSE_DEPTH && cause instanceof Error && 'cause' in cause; level++) {
+        cause = cause.cause;
+        if (cause instanceof Error) {
+          if (seen.has(cause) || depth + level >= maxDepth) break;
+          seen.add(cause);
+        } else {
+          walk(cause, depth + level);
+          break;
+        }
+      }
+    } else {
+      // Another class instance travels as JSON does: its own enumerable data.
+      for (const key of Object.keys(obj)) walk((obj as Record<string, unknown>)[key], depth + 1);
     }
-    // Dates, RegExps, URLs, binary, channels and streams are leaves.
   };
   walk(value, 0);
   return rich ? Shape.Rich : Shape.Json;
