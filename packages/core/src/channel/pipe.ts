@@ -332,6 +332,19 @@ export function abortReason(reason: unknown): unknown {
   return reason === undefined ? new ChannelClosedError('channel aborted', { code: 'ABORTED' }) : reason;
 }
 
+/**
+ * An end dropped while its channel is still open is reset (best effort, when
+ * the garbage collector notices): nothing stays open because nobody looked.
+ */
+const collected =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ core: PipeCore<unknown>; end: 'sender' | 'receiver' }>(({ core, end }) => {
+        const error = new ChannelClosedError(`the ${end} of this channel was garbage-collected while open`, { code: 'GONE' });
+        if (end === 'sender') core.abort(error);
+        else core.closeReceiver(error);
+      })
+    : undefined;
+
 export class PipeSender<T> extends AbstractSender<T> {
   private core: PipeCore<T> | null;
   readonly closed: Promise<void>;
@@ -340,6 +353,7 @@ export class PipeSender<T> extends AbstractSender<T> {
     super();
     this.core = core;
     this.closed = core.senderClosed.promise;
+    collected?.register(this, { core: core as PipeCore<unknown>, end: 'sender' }, this);
   }
 
   send(value: T, options?: WaitOptions): Promise<void> {
@@ -372,6 +386,7 @@ export class PipeSender<T> extends AbstractSender<T> {
     const core = this.core;
     if (core === null) throw new TypeError('this Sender was already transferred');
     this.core = null;
+    collected?.unregister(this);
     return new PipeSender(core);
   }
 }
@@ -384,6 +399,7 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
     super();
     this.core = core;
     this.closed = core.receiverClosed.promise;
+    collected?.register(this, { core: core as PipeCore<unknown>, end: 'receiver' }, this);
   }
 
   /** The live core, or throws the transferred error (used by `select`). */
@@ -419,6 +435,7 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
     const core = this.core;
     if (core === null) throw new TypeError('this Receiver was already transferred');
     this.core = null;
+    collected?.unregister(this);
     return new PipeReceiver(core);
   }
 

@@ -9,10 +9,18 @@ import { AbstractSender, kDetach, kIsTransferred, kOffer, kOnStop } from '../cha
 import { abortReason, isCleanEnd, type PipeReceiver } from '../channel/pipe.js';
 import type { WaitOptions } from '../channel/types.js';
 import { disposeValue } from '../channel/unclaimed.js';
-import { SessionClosedError, transferredError } from '../errors.js';
+import { ChannelClosedError, SessionClosedError, transferredError } from '../errors.js';
 import type { OutStream } from './out-stream.js';
 
 const noop = (): void => {};
+
+/** A remote Sender dropped while open resets its stream (best effort), so the peer's receiver does not wait forever. */
+const collected =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<OutStream>((stream) => {
+        stream.reset(new ChannelClosedError('the sender of this channel was garbage-collected while open', { code: 'GONE' }));
+      })
+    : undefined;
 
 export class RemoteSender<T> extends AbstractSender<T> {
   private stream: OutStream | null;
@@ -23,6 +31,7 @@ export class RemoteSender<T> extends AbstractSender<T> {
     this.stream = stream;
     this.closed = stream.closed.promise;
     stream.bound = true;
+    collected?.register(this, stream, this);
   }
 
   send(value: T, options?: WaitOptions): Promise<void> {
@@ -47,6 +56,7 @@ export class RemoteSender<T> extends AbstractSender<T> {
     const stream = this.stream;
     if (stream === null) throw new TypeError('this Sender was already transferred');
     this.stream = null;
+    collected?.unregister(this);
     return new RemoteSender(stream);
   }
 
