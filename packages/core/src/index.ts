@@ -11,6 +11,6 @@ export type { SessionOptions } from './config.js';
 export { Session, type AcceptOptions, type CloseOptions, type PeerInfo } from './session/session.js';
 export type { FrameLink, LinkSink } from './session/link.js';
 export { sessionPair, memoryLinkPair } from './link/memory.js';
-export { connectPort, type MessagePortLike } from './link/port.js';
+export { connectPort, type DomPortLike, type MessagePortLike, type NodePortLike } from './link/port.js';
 export { connectStream, FrameSplitter, joinFrames, MAX_STREAM_FRAME, splitBatch, type ByteStreamPair } from './link/stream.js';
 export { afterTick, microtask } from './link/schedule.js';

@@ -252,6 +252,8 @@ export class PipeCore<T> {
     this.senderClosed.reject(reason);
     this.receiverClosed.reject(reason);
     disposeDropped(dropped);
+    // A reset from the receiving end (e.g. an unclaimed Receiver) must reach whoever feeds this pipe.
+    for (const hook of this.stopHooks?.splice(0) ?? []) hook(reason);
   }
 
   closeReceiver(reason: unknown): void {
@@ -349,11 +351,16 @@ export class PipeSender<T> extends AbstractSender<T> {
   private core: PipeCore<T> | null;
   readonly closed: Promise<void>;
 
-  constructor(core: PipeCore<T>) {
+  /**
+   * @param userFacing whether this object is the user's (tracked for GC);
+   * objects a session owns are not, since the registry's held value would
+   * keep them alive through the session's hooks.
+   */
+  constructor(core: PipeCore<T>, userFacing = true) {
     super();
     this.core = core;
     this.closed = core.senderClosed.promise;
-    collected?.register(this, { core: core as PipeCore<unknown>, end: 'sender' }, this);
+    if (userFacing) collected?.register(this, { core: core as PipeCore<unknown>, end: 'sender' }, this);
   }
 
   send(value: T, options?: WaitOptions): Promise<void> {
@@ -387,7 +394,7 @@ export class PipeSender<T> extends AbstractSender<T> {
     if (core === null) throw new TypeError('this Sender was already transferred');
     this.core = null;
     collected?.unregister(this);
-    return new PipeSender(core);
+    return new PipeSender(core, false);
   }
 }
 
@@ -395,11 +402,11 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
   private core: PipeCore<T> | null;
   readonly closed: Promise<void>;
 
-  constructor(core: PipeCore<T>) {
+  constructor(core: PipeCore<T>, userFacing = true) {
     super();
     this.core = core;
     this.closed = core.receiverClosed.promise;
-    collected?.register(this, { core: core as PipeCore<unknown>, end: 'receiver' }, this);
+    if (userFacing) collected?.register(this, { core: core as PipeCore<unknown>, end: 'receiver' }, this);
   }
 
   /** The live core, or throws the transferred error (used by `select`). */
@@ -436,7 +443,7 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
     if (core === null) throw new TypeError('this Receiver was already transferred');
     this.core = null;
     collected?.unregister(this);
-    return new PipeReceiver(core);
+    return new PipeReceiver(core, false);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T, undefined, undefined> & AsyncIterable<T> {

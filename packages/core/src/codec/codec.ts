@@ -120,8 +120,8 @@ export class Codec {
    * Encodes `value` into one buffer, leaving `headroom` free bytes in front
    * (where the session writes its frame header, saving a copy).
    */
-  encode(value: unknown, ctx?: EncodeContext, headroom = 0): EncodedMessage {
-    const shape = analyze(value, this.maxDepth);
+  encode(value: unknown, ctx?: EncodeContext, headroom = 0, maxDepth = this.maxDepth): EncodedMessage {
+    const shape = analyze(value, maxDepth);
     const attachments: Uint8Array[] = [];
     let jsonText: string;
     let metaText: string | undefined;

@@ -14,15 +14,29 @@ import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
 import { microtask } from './schedule.js';
 
-/** What `connectPort` needs: `postMessage` plus either DOM-style events or Node-style `on`. */
-export interface MessagePortLike {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  addEventListener?(type: 'message', listener: (event: { data: unknown }) => void): void;
-  removeEventListener?(type: 'message', listener: (event: { data: unknown }) => void): void;
-  on?(type: 'message' | 'close' | 'exit' | 'error', listener: (value: unknown) => void): unknown;
-  off?(type: 'message' | 'close' | 'exit' | 'error', listener: (value: unknown) => void): unknown;
+/** A DOM-style port: `MessagePort`, `Worker`, `DedicatedWorkerGlobalScope`, Deno/Bun workers. */
+export interface DomPortLike {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
   start?(): void;
   close?(): void;
+}
+
+/** A Node-style port: `worker_threads` `Worker`, `MessagePort`, `parentPort` (EventEmitters). */
+export interface NodePortLike {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  on(type: 'message' | 'close' | 'exit', listener: (value: unknown) => void): unknown;
+  off(type: 'message' | 'close' | 'exit', listener: (value: unknown) => void): unknown;
+  start?(): void;
+  close?(): void;
+}
+
+/** What `connectPort` takes. */
+export type MessagePortLike = DomPortLike | NodePortLike;
+
+function isNodePort(port: MessagePortLike): port is NodePortLike {
+  return typeof (port as NodePortLike).on === 'function';
 }
 
 class PortLink implements FrameLink {
@@ -36,19 +50,19 @@ class PortLink implements FrameLink {
     const onData = (data: unknown): void => this.onMessage(data);
     const onGone = (): void => this.onEnd(new Error('the port closed'));
     // Node's worker_threads objects are EventEmitters (Worker has no addEventListener).
-    if (typeof port.on === 'function') {
+    if (isNodePort(port)) {
       port.on('message', onData);
       port.on('close', onGone);
       port.on('exit', onGone);
       this.detach = () => {
-        port.off?.('message', onData);
-        port.off?.('close', onGone);
-        port.off?.('exit', onGone);
+        port.off('message', onData);
+        port.off('close', onGone);
+        port.off('exit', onGone);
       };
     } else if (typeof port.addEventListener === 'function') {
-      const listener = (event: { data: unknown }): void => onData(event.data);
+      const listener = (event: MessageEvent): void => onData(event.data);
       port.addEventListener('message', listener);
-      this.detach = () => port.removeEventListener?.('message', listener);
+      this.detach = () => port.removeEventListener('message', listener);
     } else {
       throw new TypeError('connectPort needs an object with postMessage and addEventListener or on');
     }
@@ -96,13 +110,12 @@ class PortLink implements FrameLink {
     this.flush();
     this.closed = true;
     try {
-      this.port.postMessage(null);
+      this.port.postMessage(null, []);
     } catch {
       // the port may be gone already
     }
     this.detach();
-    if (error === undefined) this.port.close?.();
-    else this.port.close?.();
+    this.port.close?.();
   }
 
   private onMessage(data: unknown): void {

@@ -13,6 +13,8 @@ export interface Child {
   /** This side sends on it. */
   readonly sendsHere: boolean;
   announced: boolean;
+  /** A terminal frame (RESET/STOP) for a stream that ended before its OPEN went out: written right after the OPEN. */
+  endFrame: Uint8Array | undefined;
   /** Its naming message was dropped: reset it with `UNCLAIMED`. */
   drop(reason: unknown): void;
 }

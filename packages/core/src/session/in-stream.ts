@@ -48,6 +48,7 @@ function flowControlError(message: string): ProtocolError {
 export class InStream implements Child {
   readonly sendsHere = false as const;
   announced = false;
+  endFrame: Uint8Array | undefined;
   counted = true;
   claimed: boolean;
   bound = false;
@@ -179,8 +180,10 @@ export class InStream implements Child {
     if (this.state === State.Done) return;
     const wasOpen = this.state === State.Open;
     this.dropQueue();
-    if (wasOpen && (this.announced || !this.openedHere)) {
-      this.host.writeControl(encodeReset(FrameType.Stop, this.id, this.host.encodeReason(reason)));
+    if (wasOpen) {
+      const frame = encodeReset(FrameType.Stop, this.id, this.host.encodeReason(reason));
+      if (this.announced || !this.openedHere) this.host.writeControl(frame);
+      else this.endFrame = frame; // goes out right after the OPEN
     }
     if (wasOpen) this.host.uncount(this);
     this.end();
@@ -207,7 +210,7 @@ export class InStream implements Child {
   /** A fresh Receiver fed by this stream. */
   makeReceiver(): Receiver<unknown> {
     const core = new PipeCore<unknown>(0);
-    this.attachSender(new PipeSender(core));
+    this.attachSender(new PipeSender(core, false));
     return new PipeReceiver(core);
   }
 

@@ -62,6 +62,7 @@ export class OutStream implements Child {
   announced = false;
   /** In the session's round-robin queue. */
   inRR = false;
+  endFrame: Uint8Array | undefined;
   /** Counted against the opener's channel limit until a terminal frame. */
   counted = true;
   /** The user-facing end was created (a Sender or WritableStream). */
@@ -221,7 +222,9 @@ export class OutStream implements Child {
     if (this.state !== State.Open && this.state !== State.Closing) return;
     this.state = State.Reset;
     this.dropQueued(reason, reason);
-    if (this.announced) this.host.writeControl(encodeReset(FrameType.Reset, this.id, this.host.encodeReason(reason)));
+    const frame = encodeReset(FrameType.Reset, this.id, this.host.encodeReason(reason));
+    if (this.announced) this.host.writeControl(frame);
+    else this.endFrame = frame; // goes out right after the OPEN, so the peer still sees the abort
     this.host.uncount(this);
     for (const w of this.closeWaiters.splice(0)) w.reject(reason);
     this.closed.reject(reason);
@@ -290,7 +293,8 @@ export class OutStream implements Child {
     switch (this.state) {
       case State.Stopped: {
         const reason = this.stopReason;
-        if (reason instanceof ChannelClosedError && reason.code === 'REFUSED') return reason;
+        // Resets that name their cause on both sides keep their code.
+        if (reason instanceof ChannelClosedError && (reason.code === 'REFUSED' || reason.code === 'UNCLAIMED' || reason.code === 'GONE')) return reason;
         return new ChannelClosedError('the receiver closed the channel', reason === undefined ? { code: 'RECEIVER_CLOSED' } : { code: 'RECEIVER_CLOSED', cause: reason });
       }
       case State.Failed:

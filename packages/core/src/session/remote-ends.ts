@@ -14,6 +14,10 @@ import type { OutStream } from './out-stream.js';
 
 const noop = (): void => {};
 
+function isResetOnBothSides(reason: unknown): boolean {
+  return reason instanceof ChannelClosedError && (reason.code === 'UNCLAIMED' || reason.code === 'GONE' || reason.code === 'REFUSED');
+}
+
 /** A remote Sender dropped while open resets its stream (best effort), so the peer's receiver does not wait forever. */
 const collected =
   typeof FinalizationRegistry === 'function'
@@ -26,12 +30,13 @@ export class RemoteSender<T> extends AbstractSender<T> {
   private stream: OutStream | null;
   readonly closed: Promise<void>;
 
-  constructor(stream: OutStream) {
+  /** @param userFacing tracked for GC only when the user holds it (see PipeSender). */
+  constructor(stream: OutStream, userFacing = true) {
     super();
     this.stream = stream;
     this.closed = stream.closed.promise;
     stream.bound = true;
-    collected?.register(this, stream, this);
+    if (userFacing) collected?.register(this, stream, this);
   }
 
   send(value: T, options?: WaitOptions): Promise<void> {
@@ -57,7 +62,7 @@ export class RemoteSender<T> extends AbstractSender<T> {
     if (stream === null) throw new TypeError('this Sender was already transferred');
     this.stream = null;
     collected?.unregister(this);
-    return new RemoteSender(stream);
+    return new RemoteSender(stream, false);
   }
 
   [kOffer](): boolean {
@@ -72,8 +77,9 @@ export class RemoteSender<T> extends AbstractSender<T> {
 /** Moves values from a transferred local Receiver to the peer. */
 export function pumpChannel(stream: OutStream, source: PipeReceiver<unknown>): void {
   stream.addStopHook((reason) => {
-    // The session failing resets the local channel; the peer stopping closes it.
-    if (reason instanceof SessionClosedError) source.abortChannel(reason);
+    // A session failure or a reset that names its cause (UNCLAIMED, GONE, REFUSED)
+    // resets the local channel too; a plain receiver close closes it.
+    if (reason instanceof SessionClosedError || isResetOnBothSides(reason)) source.abortChannel(reason);
     else source.close(reason);
   });
   void (async () => {

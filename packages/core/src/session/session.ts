@@ -285,6 +285,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
         },
       },
       HEADROOM,
+      Math.min(this.options.maxNestingDepth, this.peerLimits.maxNestingDepth),
     );
     if (encoded.byteLength > this.peerLimits.maxMessageBytes) {
       throw new LimitExceededError(`message of ${encoded.byteLength} bytes exceeds the peer's maxMessageBytes (${this.peerLimits.maxMessageBytes})`, {
@@ -321,6 +322,10 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   announce(child: Child, parent: number): void {
     child.announced = true;
     this.writeControl(encodeOpen(child.id, child.kind, child.sendsHere, parent));
+    if (child.endFrame) {
+      this.writeControl(child.endFrame);
+      child.endFrame = undefined;
+    }
     if (child instanceof OutStream && child.hasData) this.schedule(child);
   }
 
