@@ -1,0 +1,92 @@
+/**
+ * A frame link between two endpoints over a shared BroadcastChannel:
+ * frames written in one microtask go out as one addressed message (binary,
+ * structured-cloned — never text); frames from anyone but the peer, or for
+ * another session, never reach it.
+ */
+import { microtask, ProtocolError, type FrameLink, type LinkSink } from '@libchan/core';
+import type { BroadcastChannelLike, Envelope } from './envelope.js';
+
+export class BroadcastLink implements FrameLink {
+  private sink: LinkSink | undefined;
+  private outbox: Uint8Array[] = [];
+  private scheduled = false;
+  private closed = false;
+  private early: Envelope[] = [];
+
+  constructor(
+    private readonly channel: BroadcastChannelLike,
+    readonly self: string,
+    readonly peer: string,
+    readonly session: string,
+    private readonly onClosed: () => void,
+  ) {}
+
+  start(sink: LinkSink): void {
+    this.sink = sink;
+    for (const e of this.early.splice(0)) this.receive(e);
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.closed) return true;
+    this.outbox.push(frame);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      microtask(() => this.flush());
+    }
+    return true;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.outbox.length === 0 || this.closed) return;
+    const frames = this.outbox;
+    this.outbox = [];
+    this.post({ v: 1, t: 'frames', from: this.self, to: this.peer, session: this.session, frames });
+  }
+
+  private post(envelope: Envelope): void {
+    try {
+      this.channel.postMessage(envelope);
+    } catch (error) {
+      this.end(error);
+    }
+  }
+
+  /** An envelope addressed to this link (the endpoint dispatches by session). */
+  receive(envelope: Envelope): void {
+    if (this.closed || envelope.from !== this.peer) return;
+    if (!this.sink) {
+      this.early.push(envelope);
+      return;
+    }
+    if (envelope.t === 'bye') {
+      this.end(envelope.error === undefined ? undefined : new Error(`the peer left: ${envelope.error}`));
+      return;
+    }
+    if (envelope.t !== 'frames') return;
+    for (const frame of envelope.frames) {
+      if (this.closed) return;
+      if (!(frame instanceof Uint8Array)) {
+        this.end(new ProtocolError('a non-binary frame arrived on the BroadcastChannel', { code: 'BAD_FRAME' }));
+        return;
+      }
+      this.sink.frame(frame);
+    }
+  }
+
+  close(error?: unknown): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.post({ v: 1, t: 'bye', from: this.self, to: this.peer, session: this.session, ...(error === undefined ? {} : { error: String((error as Error)?.message ?? error).slice(0, 200) }) });
+    this.onClosed();
+  }
+
+  private end(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClosed();
+    this.sink?.end(error);
+  }
+}
