@@ -1,0 +1,95 @@
+/**
+ * A frame link over Node streams (a `net.Socket`, a child's stdio, any
+ * Readable/Writable pair): length-delimited frames as on every byte link
+ * (docs/PROTOCOL.md), written with the stream's own backpressure
+ * (`write()` → false pauses data frames until 'drain').
+ */
+import type { Readable, Writable } from 'node:stream';
+import { afterTick } from '../link/schedule.js';
+import { FrameSplitter, joinFrames } from '../link/stream.js';
+import { ProtocolError } from '../errors.js';
+import type { FrameLink, LinkSink } from '../session/link.js';
+
+export class NodeStreamLink implements FrameLink {
+  private sink: LinkSink | undefined;
+  private readonly splitter = new FrameSplitter();
+  private outbox: Uint8Array[] = [];
+  private scheduled = false;
+  private closed = false;
+  private waitingDrain = false;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly onClose: (error: unknown) => void = () => {},
+  ) {}
+
+  start(sink: LinkSink): void {
+    this.sink = sink;
+    this.input.on('data', (chunk: Uint8Array | string) => {
+      if (this.closed) return;
+      if (typeof chunk === 'string') {
+        this.end(new ProtocolError('text arrived on a byte link', { code: 'BAD_FRAME' }));
+        return;
+      }
+      let frames: Uint8Array[];
+      try {
+        frames = this.splitter.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch (error) {
+        this.end(error);
+        return;
+      }
+      for (const frame of frames) {
+        if (this.closed) return;
+        sink.frame(frame);
+      }
+    });
+    this.input.on('end', () => {
+      this.end(this.splitter.idle ? undefined : new ProtocolError('the stream ended inside a frame', { code: 'BAD_FRAME' }));
+    });
+    this.input.on('error', (error) => this.end(error));
+    this.output.on('error', (error) => this.end(error));
+    this.output.on('close', () => this.end(new Error('the stream closed')));
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.closed) return true;
+    this.outbox.push(frame);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      afterTick(() => this.flush());
+    }
+    return !this.waitingDrain;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.outbox.length === 0 || this.closed) return;
+    const chunk = joinFrames(this.outbox);
+    this.outbox = [];
+    if (!this.output.write(chunk) && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.output.once('drain', () => {
+        this.waitingDrain = false;
+        if (!this.closed) this.sink?.drain();
+      });
+    }
+  }
+
+  close(error?: unknown): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (error === undefined) this.output.end();
+    else this.output.destroy();
+    this.onClose(error);
+  }
+
+  private end(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.output.destroy();
+    this.onClose(error);
+    this.sink?.end(error);
+  }
+}
