@@ -1,0 +1,214 @@
+/**
+ * Helpers for the session scenario tests. Nothing here relies on wall-clock
+ * speed for correctness: "still pending" is only asserted after a
+ * synchronisation round trip over the same (ordered) link, or for things
+ * that cannot make progress at all (no credit is ever returned).
+ */
+import { createHash } from 'node:crypto';
+import { setImmediate as immediate } from 'node:timers/promises';
+import { expect } from 'vitest';
+import type { Receiver, Sender, Session } from '../../src/index.js';
+
+/** Lets `n` macrotasks pass (every microtask chain queued before them settles first). */
+export async function turns(n = 3): Promise<void> {
+  for (let i = 0; i < n; i++) await immediate();
+}
+
+export interface Tracked<T> {
+  readonly state: 'pending' | 'fulfilled' | 'rejected';
+  readonly value: T | undefined;
+  readonly reason: unknown;
+  readonly promise: Promise<T>;
+}
+
+/** Observes a promise without awaiting it (its rejection counts as handled). */
+export function track<T>(promise: Promise<T>): Tracked<T> {
+  const t: { state: Tracked<T>['state']; value: T | undefined; reason: unknown; promise: Promise<T> } = {
+    state: 'pending',
+    value: undefined,
+    reason: undefined,
+    promise,
+  };
+  promise.then(
+    (value) => {
+      t.state = 'fulfilled';
+      t.value = value;
+    },
+    (reason: unknown) => {
+      t.state = 'rejected';
+      t.reason = reason;
+    },
+  );
+  return t;
+}
+
+/** The reason `promise` rejects with; fails the test if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`expected the promise to reject, but it resolved with ${safeString(value)}`);
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'object' ? JSON.stringify(value)?.slice(0, 200) ?? String(value) : String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void; reject(reason: unknown): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so failures are reproducible. */
+export function bytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** A string of `n` UTF-16 code units mixing ASCII, 2-, 3- and 4-byte UTF-8 characters. */
+export function text(n: number): string {
+  const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '\n', 'é', 'ß', '€', '中', '😀', '{', '}'];
+  let s = '';
+  let i = 0;
+  while (s.length < n) {
+    s += alphabet[(i * 7 + (i >> 3)) % alphabet.length] as string;
+    i++;
+  }
+  return s.slice(0, n - 1) + 'x'; // never end on half a surrogate pair
+}
+
+export function sha256(...parts: Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+export function sameBytes(actual: unknown, expected: Uint8Array): void {
+  expect(actual).toBeInstanceOf(Uint8Array);
+  const a = actual as Uint8Array;
+  expect(a.byteLength).toBe(expected.byteLength);
+  expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))).toBe(true);
+}
+
+/** A ReadableStream of `total` deterministic bytes in `chunk`-sized pieces, produced on demand. */
+export function byteSource(total: number, chunk: number, seed = 7): { stream: ReadableStream<Uint8Array>; sha256: string } {
+  const all = bytes(total, seed);
+  let offset = 0;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (offset >= total) {
+          controller.close();
+          return;
+        }
+        const end = Math.min(offset + chunk, total);
+        controller.enqueue(all.slice(offset, end));
+        offset = end;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, sha256: sha256(all) };
+}
+
+/** Reads a byte stream to its end: its length and SHA-256. */
+export async function drainBytes(readable: ReadableStream<Uint8Array>): Promise<{ length: number; sha256: string; chunks: number }> {
+  const h = createHash('sha256');
+  let length = 0;
+  let chunks = 0;
+  const reader = readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    expect(value).toBeInstanceOf(Uint8Array);
+    h.update(value);
+    length += value.byteLength;
+    chunks++;
+  }
+  return { length, sha256: h.digest('hex'), chunks };
+}
+
+/** Every value of a receiver until its clean end (a for-await, so a reset throws). */
+export async function collect<T>(receiver: Receiver<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const value of receiver) out.push(value);
+  return out;
+}
+
+/**
+ * A top-level channel used only to synchronise: once `sync()` returns, every
+ * frame `from` wrote before the call has been handled by `to` (links are
+ * ordered and frames are handled in order). Open it before any other channel
+ * `to` would accept, so it does not take someone else's place in the queue.
+ */
+export interface SyncLink {
+  sync(): Promise<void>;
+  tx: Sender<number>;
+  rx: Receiver<number>;
+}
+
+export async function syncLink(from: Session, to: Session): Promise<SyncLink> {
+  const tx = await from.openSender<number>();
+  const rx = await to.accept<number>();
+  let n = 0;
+  return {
+    tx,
+    rx,
+    async sync() {
+      const token = ++n;
+      await tx.send(token);
+      expect(await rx.receive()).toBe(token);
+      await turns(2);
+    },
+  };
+}
+
+export function expectClosedCode(error: unknown, code: string): void {
+  expect(error, `expected a ChannelClosedError with code ${code}`).toBeInstanceOf(Error);
+  expect((error as Error).name).toBe('ChannelClosedError');
+  expect((error as { code?: unknown }).code).toBe(code);
+}
+
+/** Name and message as they cross the wire (the object itself is a rebuilt copy). */
+export function expectSameError(actual: unknown, expected: Error): void {
+  expect(actual).toBeInstanceOf(Error);
+  expect((actual as Error).name).toBe(expected.name);
+  expect((actual as Error).message).toBe(expected.message);
+}
