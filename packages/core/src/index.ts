@@ -10,6 +10,7 @@ export {
 export type { SessionOptions } from './config.js';
 export { Session, type AcceptOptions, type CloseOptions, type PeerInfo } from './session/session.js';
 export type { FrameLink, LinkSink } from './session/link.js';
+export type { SessionSnapshot, StreamSnapshot } from './session/host.js';
 export { sessionPair, memoryLinkPair } from './link/memory.js';
 export { connectPort, type DomPortLike, type MessagePortLike, type NodePortLike } from './link/port.js';
 export { connectStream, FrameSplitter, joinFrames, MAX_STREAM_FRAME, splitBatch, type ByteStreamPair } from './link/stream.js';

@@ -53,3 +53,41 @@ export interface StreamHost {
   /** A terminal frame was sent or received: it no longer counts against the opener's channel limit. */
   uncount(stream: import('./out-stream.js').OutStream | import('./in-stream.js').InStream): void;
 }
+
+/** One sub-stream as the inspector sees it. */
+export interface StreamSnapshot {
+  id: number;
+  /** The stream whose message named this one; 0 for a top-level channel. */
+  parent: number;
+  kind: 'channel' | 'bytes';
+  /** Whether this side sends or receives on it. */
+  direction: 'send' | 'receive';
+  openedBy: 'local' | 'peer';
+  /** `draining`: the peer closed, values that arrived are still being taken. */
+  state: 'open' | 'closing' | 'draining' | 'ended';
+  /** Messages sent or received (0 for byte streams). */
+  messages: number;
+  /** Bytes written or received on the wire. */
+  bytes: number;
+  /** The per-stream window in bytes. */
+  window: number;
+  /** Send side: credit left (may be negative after a large message). */
+  credit?: number;
+  /** Bytes waiting: for credit (send side) or to be taken by the receiver (receive side). */
+  buffered: number;
+}
+
+/** A picture of a session for inspectors and dashboards. */
+export interface SessionSnapshot {
+  state: 'handshake' | 'open' | 'closing' | 'closed' | 'failed';
+  /** What the peer sent in its handshake. */
+  peerHello: unknown;
+  streams: StreamSnapshot[];
+  /** Session-level credit left to send with, and the peer's session window. */
+  sendCredit: number;
+  sessionWindow: number;
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}

@@ -12,7 +12,7 @@ import type { Receiver } from '../channel/types.js';
 import { disposeValue } from '../channel/unclaimed.js';
 import { ProtocolError, unclaimedError } from '../errors.js';
 import { encodeReset, FrameType, MessageFlag, StreamKind } from './frames.js';
-import type { Child, StreamHost } from './host.js';
+import type { Child, StreamHost, StreamSnapshot } from './host.js';
 
 type Target =
   | { type: 'channel'; sender: AbstractSender<unknown> }
@@ -81,6 +81,21 @@ export class InStream implements Child {
     this.window = host.options.initialWindowBytes;
     this.maxOutstanding = Math.max(this.window, host.options.maxMessageBytes);
     this.claimed = openedHere;
+  }
+
+  snapshot(): StreamSnapshot {
+    return {
+      id: this.id,
+      parent: this.parent,
+      kind: this.kind === StreamKind.Channel ? 'channel' : 'bytes',
+      direction: 'receive',
+      openedBy: this.openedHere ? 'local' : 'peer',
+      state: this.state === State.Open ? 'open' : this.state === State.PeerClosed ? 'draining' : 'ended',
+      messages: this.messages,
+      bytes: this.bytesReceived,
+      window: this.window,
+      buffered: this.buffered,
+    };
   }
 
   get isDone(): boolean {

@@ -17,7 +17,7 @@ import {
   StreamKind,
   writeDataHeaderBefore,
 } from './frames.js';
-import type { Child, StreamHost } from './host.js';
+import type { Child, StreamHost, StreamSnapshot } from './host.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -89,6 +89,30 @@ export class OutStream implements Child {
     this.window = host.peerLimits.initialWindowBytes;
     this.credit = this.window;
     this.claimed = openedHere;
+  }
+
+  snapshot(): StreamSnapshot {
+    const states: Record<State, StreamSnapshot['state']> = {
+      [State.Open]: 'open',
+      [State.Closing]: 'closing',
+      [State.Closed]: 'ended',
+      [State.Stopped]: 'ended',
+      [State.Reset]: 'ended',
+      [State.Failed]: 'ended',
+    };
+    return {
+      id: this.id,
+      parent: this.parent,
+      kind: this.kind === StreamKind.Channel ? 'channel' : 'bytes',
+      direction: 'send',
+      openedBy: this.openedHere ? 'local' : 'peer',
+      state: states[this.state],
+      messages: this.messages,
+      bytes: this.bytesSent,
+      window: this.window,
+      credit: this.credit,
+      buffered: this.waiting.reduce((n, w) => n + w.size, 0),
+    };
   }
 
   get isOpen(): boolean {

@@ -30,7 +30,7 @@ import {
   type HelloFrame,
   type OpenFrame,
 } from './frames.js';
-import type { Child, PreparedMessage, StreamHost } from './host.js';
+import type { Child, PreparedMessage, SessionSnapshot, StreamHost } from './host.js';
 import { InStream, type InStreamDecoder } from './in-stream.js';
 import type { FrameLink, LinkSink } from './link.js';
 import { OutStream } from './out-stream.js';
@@ -264,6 +264,20 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   /** Tears the session down now; everything pending rejects with `SessionClosedError`. */
   abort(reason?: unknown): void {
     this.fail(new SessionClosedError('the session was aborted', { cause: reason }), reason);
+  }
+
+  /** A picture of the session and its live sub-streams (for inspectors; cheap enough to poll). */
+  snapshot(): SessionSnapshot {
+    const state =
+      this.phase === Phase.Failed ? 'failed' : this.phase === Phase.Closed ? 'closed' : this.closing ? 'closing' : this.phase === Phase.Open ? 'open' : 'handshake';
+    return {
+      state,
+      peerHello: this.peer.hello,
+      streams: [...this.streams.values()].map((s) => s.snapshot()).sort((x, y) => x.id - y.id),
+      sendCredit: this.sendCredit,
+      sessionWindow: this.peerLimits?.sessionWindowBytes ?? 0,
+      ...this.stats,
+    };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
