@@ -34,10 +34,12 @@ export interface StreamHost {
   sendCredit: number;
   /** Encodes a value for stream `parent`, detaching the channels and streams in it. */
   prepareMessage(value: unknown, parent: number): PreparedMessage;
-  /** Writes a control frame now (not subject to link backpressure). */
-  writeControl(frame: Uint8Array): void;
-  /** Writes a data frame (called by the scheduler only). */
-  writeData(frame: Uint8Array): void;
+  /** Writes a control frame now (not subject to link backpressure), on `lane` (default: the control lane). */
+  writeControl(frame: Uint8Array, lane?: number): void;
+  /** Writes a data frame of stream `lane` (called by the scheduler only). */
+  writeData(frame: Uint8Array, lane: number): void;
+  /** Tells a stream link a sub-stream's lane ended. */
+  endLane(lane: number, how: 'close' | 'reset' | 'stop'): void;
   /** Writes OPEN for a child stream of `parent`. */
   announce(child: Child, parent: number): void;
   /** The stream has data to write. */

@@ -197,8 +197,10 @@ export class InStream implements Child {
     this.dropQueue();
     if (wasOpen) {
       const frame = encodeReset(FrameType.Stop, this.id, this.host.encodeReason(reason));
-      if (this.announced || !this.openedHere) this.host.writeControl(frame);
-      else this.endFrame = frame; // goes out right after the OPEN
+      if (this.announced || !this.openedHere) {
+        this.host.writeControl(frame);
+        this.host.endLane(this.id, 'stop');
+      } else this.endFrame = frame; // goes out right after the OPEN
     }
     if (wasOpen) this.host.uncount(this);
     this.end();

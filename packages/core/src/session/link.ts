@@ -22,8 +22,24 @@ export interface FrameLink {
    * Sends one whole frame; the link may take ownership of its buffer.
    * Returns false when the link wants data frames paused until `sink.drain()`
    * (control frames are still sent).
+   *
+   * `lane` names the sub-stream whose order the frame belongs to (0: the
+   * session's control lane). Frame links ignore it; a stream link
+   * (WebTransport) carries each lane on a native stream of its own.
    */
-  send(frame: Uint8Array): boolean;
+  send(frame: Uint8Array, lane?: number): boolean;
   /** Closes the link after what was sent; `error` set means a failure. */
   close(error?: unknown): void;
+  /**
+   * True for links whose lanes are independent native streams: frames of
+   * different lanes may arrive in any order (the session then holds frames
+   * for a stream until its OPEN arrives).
+   */
+  readonly unordered?: boolean;
+  /**
+   * A lane ended: `close` after its last frame (FIN), `reset` when this side
+   * aborted it (RESET_STREAM), `stop` when this side stopped receiving on it
+   * (STOP_SENDING). The reason itself travels on the control lane first.
+   */
+  endLane?(lane: number, how: 'close' | 'reset' | 'stop'): void;
 }

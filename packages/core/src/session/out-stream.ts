@@ -247,8 +247,10 @@ export class OutStream implements Child {
     this.state = State.Reset;
     this.dropQueued(reason, reason);
     const frame = encodeReset(FrameType.Reset, this.id, this.host.encodeReason(reason));
-    if (this.announced) this.host.writeControl(frame);
-    else this.endFrame = frame; // goes out right after the OPEN, so the peer still sees the abort
+    if (this.announced) {
+      this.host.writeControl(frame);
+      this.host.endLane(this.id, 'reset');
+    } else this.endFrame = frame; // goes out right after the OPEN, so the peer still sees the abort
     this.host.uncount(this);
     for (const w of this.closeWaiters.splice(0)) w.reject(reason);
     this.closed.reject(reason);
@@ -278,7 +280,10 @@ export class OutStream implements Child {
   drop(_reason: unknown): void {
     const error = unclaimedError();
     if (this.state === State.Open || this.state === State.Closing) {
-      if (this.announced) this.host.writeControl(encodeReset(FrameType.Reset, this.id, this.host.encodeReason(error)));
+      if (this.announced) {
+        this.host.writeControl(encodeReset(FrameType.Reset, this.id, this.host.encodeReason(error)));
+        this.host.endLane(this.id, 'reset');
+      }
       this.host.uncount(this);
     }
     this.fail(error);
@@ -338,7 +343,8 @@ export class OutStream implements Child {
     if (head === CLOSE_MARK) {
       this.outbox.shift();
       this.state = State.Closed;
-      host.writeData(encodeClose(this.id));
+      host.writeData(encodeClose(this.id), this.id);
+      host.endLane(this.id, 'close');
       host.uncount(this);
       for (const w of this.closeWaiters.splice(0)) w.resolve();
       this.closed.resolve();
@@ -369,7 +375,7 @@ export class OutStream implements Child {
     }
     this.bytesSent += frame.byteLength;
     if (head.sent === head.size) this.outbox.shift();
-    host.writeData(frame);
+    host.writeData(frame, this.id);
   }
 }
 

@@ -145,6 +145,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
    */
   constructor(link: FrameLink, options?: SessionOptions, internals?: { verifyHello?: (hello: unknown) => boolean | Promise<boolean> }) {
     this.verifyHello = internals?.verifyHello;
+    this.unordered = link.unordered === true;
     this.options = resolveOptions(options);
     this.codec = new Codec({ maxNestingDepth: this.options.maxNestingDepth });
     this.link = link;
@@ -317,25 +318,30 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     return { bytes: encoded.bytes, offset: encoded.offset, size: encoded.byteLength, children };
   }
 
-  writeControl(frame: Uint8Array): void {
+  writeControl(frame: Uint8Array, lane = 0): void {
     if (!this.linkOpen) return;
     if (this.creditFlushes.length > 0) this.flushCredits();
     this.stats.framesOut++;
     this.stats.bytesOut += frame.byteLength;
-    this.link.send(frame);
+    this.link.send(frame, lane);
   }
 
-  writeData(frame: Uint8Array): void {
+  writeData(frame: Uint8Array, lane: number): void {
     if (!this.linkOpen) return;
     if (this.creditFlushes.length > 0) this.flushCredits();
     this.stats.framesOut++;
     this.stats.bytesOut += frame.byteLength;
-    if (!this.link.send(frame)) this.paused = true;
+    if (!this.link.send(frame, lane)) this.paused = true;
+  }
+
+  endLane(lane: number, how: 'close' | 'reset' | 'stop'): void {
+    if (this.linkOpen) this.link.endLane?.(lane, how);
   }
 
   announce(child: Child, parent: number): void {
     child.announced = true;
-    this.writeControl(encodeOpen(child.id, child.kind, child.sendsHere, parent));
+    // On the parent's lane, so on stream links too the OPEN precedes the message naming it.
+    this.writeControl(encodeOpen(child.id, child.kind, child.sendsHere, parent), parent);
     if (child.endFrame) {
       this.writeControl(child.endFrame);
       child.endFrame = undefined;
@@ -511,9 +517,72 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     this.stats.framesIn++;
     this.stats.bytesIn += bytes.byteLength;
     try {
-      this.handle(decodeFrame(bytes));
+      const frame = decodeFrame(bytes);
+      if (this.unordered && this.phase === Phase.Open && this.holdEarly(frame)) return;
+      this.handle(frame);
     } catch (error) {
       this.failProtocol(error);
+    }
+  }
+
+  // ---- stream links: frames that overtook their stream's OPEN ----
+
+  private readonly unordered: boolean;
+  /** Peer ids below `highestPeerId` whose OPEN has not arrived (lanes overtake each other). */
+  private readonly skippedPeerIds = new Set<number>();
+  private readonly early = new Map<number, Frame[]>();
+  private earlyBytes = 0;
+
+  /** On a stream link, keeps a frame for a peer stream not opened yet; true if kept. */
+  private holdEarly(frame: Frame): boolean {
+    if (frame.type === FrameType.Open || !('id' in frame) || frame.id === 0 || this.isLocalId(frame.id)) return false;
+    const id = frame.id;
+    if (id <= this.highestPeerId && !this.skippedPeerIds.has(id)) return false;
+    let list = this.early.get(id);
+    if (!list) {
+      if (this.early.size >= this.options.maxUnclaimedStreams) {
+        throw new ProtocolError('too many streams with frames ahead of their OPEN', { code: 'FLOW_CONTROL' });
+      }
+      this.early.set(id, (list = []));
+    }
+    this.earlyBytes += 'payload' in frame ? frame.payload.byteLength : 16;
+    if (this.earlyBytes > this.options.sessionWindowBytes) {
+      throw new ProtocolError('too many bytes ahead of their OPEN', { code: 'FLOW_CONTROL' });
+    }
+    list.push(frame);
+    return true;
+  }
+
+  /** Accepts an OPEN id: in order on frame links; on stream links, any id not used before. */
+  private acceptPeerId(id: number): void {
+    if (this.isLocalId(id)) throw new ProtocolError(`OPEN with a stream id the peer may not use (${id})`, { code: 'BAD_FRAME' });
+    if (id > this.highestPeerId) {
+      if (this.unordered) {
+        if (id - this.highestPeerId > 2 * this.options.maxUnclaimedStreams + 2) {
+          throw new ProtocolError(`OPEN skips too many stream ids (${id})`, { code: 'BAD_FRAME' });
+        }
+        for (let skipped = this.highestPeerId + 2; skipped < id; skipped += 2) this.skippedPeerIds.add(skipped);
+        // Ids burned by the peer's failed sends never open: forget the oldest beyond a bound.
+        while (this.skippedPeerIds.size > 4 * this.options.maxUnclaimedStreams) {
+          const oldest = this.skippedPeerIds.values().next().value as number;
+          this.skippedPeerIds.delete(oldest);
+        }
+      }
+      this.highestPeerId = id;
+      return;
+    }
+    if (this.unordered && this.skippedPeerIds.delete(id)) return;
+    throw new ProtocolError(`OPEN with a stream id the peer may not use (${id})`, { code: 'BAD_FRAME' });
+  }
+
+  /** Replays frames that arrived before this stream's OPEN. */
+  private releaseEarly(id: number): void {
+    const list = this.early.get(id);
+    if (!list) return;
+    this.early.delete(id);
+    for (const frame of list) {
+      this.earlyBytes -= 'payload' in frame ? frame.payload.byteLength : 16;
+      this.handle(frame);
     }
   }
 
@@ -554,6 +623,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
       }
       case FrameType.Open:
         this.onOpen(frame);
+        if (this.early.size > 0) this.releaseEarly(frame.id);
         return;
       case FrameType.Close:
         this.inStreamFor(frame.id)?.onClose();
@@ -637,10 +707,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   private onOpen(frame: OpenFrame): void {
     const { id, parent } = frame;
-    if (this.isLocalId(id) || id <= this.highestPeerId) {
-      throw new ProtocolError(`OPEN with a stream id the peer may not use (${id})`, { code: 'BAD_FRAME' });
-    }
-    this.highestPeerId = id;
+    this.acceptPeerId(id);
     if (this.peerOpened >= this.options.maxChannels) {
       throw new ProtocolError(`the peer opened more than maxChannels (${this.options.maxChannels})`, { code: 'FLOW_CONTROL' });
     }
@@ -681,7 +748,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   }
 
   private knownId(id: number): boolean {
-    return this.isLocalId(id) ? id <= this.nextLocalId : id <= this.highestPeerId;
+    return this.isLocalId(id) ? id <= this.nextLocalId : id <= this.highestPeerId && !this.skippedPeerIds.has(id);
   }
 
   private inStreamFor(id: number): InStream | undefined {
