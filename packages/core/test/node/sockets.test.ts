@@ -1,0 +1,151 @@
+/**
+ * Same-host processes: sessions over Unix sockets, TCP and a child's stdio
+ * (@libchan/core/node), and over any web byte stream (connectStream).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectStream, pipe, SessionClosedError, type Sender, type Session } from '../../src/index.js';
+import { connectSocket, connectStdio, listenSocket, type SocketListener } from '../../src/node/index.js';
+import { scenarioSuite } from '../session/scenarios.js';
+
+const fixture = fileURLToPath(new URL('../fixtures/echo-process.mjs', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'libchan-'));
+let socketCount = 0;
+
+async function socketPair(address: { path: string } | { port: number }, optionsA?: object, optionsB?: object) {
+  let resolveB!: (s: Session) => void;
+  const bReady = new Promise<Session>((resolve) => (resolveB = resolve));
+  const listener: SocketListener = await listenSocket(address, resolveB, optionsB ?? optionsA);
+  const where = 'path' in address ? address : { port: (listener.address as { port: number }).port };
+  const a = await connectSocket(where, optionsA);
+  const b = await bReady;
+  return {
+    a,
+    b,
+    async cleanup() {
+      a.abort();
+      b.abort();
+      await listener.close();
+    },
+  };
+}
+
+scenarioSuite('Unix socket', (optionsA, optionsB) => socketPair({ path: join(tmp, `s${socketCount++}.sock`) }, optionsA, optionsB));
+scenarioSuite('TCP loopback', (optionsA, optionsB) => socketPair({ port: 0 }, optionsA, optionsB));
+scenarioSuite('connectStream over web streams', async (optionsA, optionsB) => {
+  const ab = new TransformStream<Uint8Array, Uint8Array>();
+  const ba = new TransformStream<Uint8Array, Uint8Array>();
+  const a = connectStream({ readable: ba.readable, writable: ab.writable }, optionsA);
+  const b = connectStream({ readable: ab.readable, writable: ba.writable }, optionsB ?? optionsA);
+  return { a, b, cleanup: async () => {} };
+});
+
+type Request =
+  | { op: 'echo'; value: unknown; ret: Sender<unknown> }
+  | { op: 'stream'; count: number; ret: Sender<number> }
+  | { op: 'bytes'; readable: ReadableStream<Uint8Array>; ret: Sender<{ length: number; sha256: string }> };
+
+const children: ChildProcess[] = [];
+const sessions: Session[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.abort(new Error('test over'));
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+function startChild(args: string[]): { child: ChildProcess; ready: Promise<string> } {
+  const child = spawn(process.execPath, [fixture, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  const ready = new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (out.includes('\n')) {
+        child.stdout?.off('data', onData);
+        resolve(out.trim());
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+  return { child, ready };
+}
+
+async function connectTo(mode: 'unix' | 'tcp' | 'stdio'): Promise<{ child: ChildProcess; session: Session }> {
+  if (mode === 'stdio') {
+    const { child } = startChild(['stdio']);
+    const session = connectStdio(child.stdout!, child.stdin!);
+    sessions.push(session);
+    await session.ready;
+    return { child, session };
+  }
+  const path = join(tmp, `child${socketCount++}.sock`);
+  const { child, ready } = startChild(mode === 'unix' ? ['unix', path] : ['tcp']);
+  const line = await ready;
+  const session = await connectSocket(mode === 'unix' ? { path } : { port: Number(line.split(' ')[1]) });
+  sessions.push(session);
+  return { child, session };
+}
+
+for (const mode of ['unix', 'tcp', 'stdio'] as const) {
+  describe(`a real child process over ${mode}`, () => {
+    it('Ret echo keeps rich values; a stream of 10,000 values arrives in order; a 2 MiB byte stream hashes the same', async () => {
+      const { session } = await connectTo(mode);
+      const requests = await session.openSender<Request>();
+      const [replies, ret] = pipe<unknown>();
+      const value = { when: new Date(5), map: new Map([[1, new Set(['x'])]]), big: 2n ** 70n, data: new Uint8Array([1, 2, 3]) };
+      await requests.send({ op: 'echo', value, ret });
+      expect(await replies.receive()).toEqual(value);
+
+      const [numbers, numbersTx] = pipe<number>();
+      await requests.send({ op: 'stream', count: 10_000, ret: numbersTx });
+      let expected = 0;
+      for await (const n of numbers) expect(n).toBe(expected++);
+      expect(expected).toBe(10_000);
+
+      const data = new Uint8Array(2 * 1024 * 1024);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 31) & 0xff;
+      const readable = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let o = 0; o < data.length; o += 64 * 1024) controller.enqueue(data.slice(o, o + 64 * 1024));
+          controller.close();
+        },
+      });
+      const [answer, answerTx] = pipe<{ length: number; sha256: string }>();
+      await requests.send({ op: 'bytes', readable, ret: answerTx });
+      expect(await answer.receive()).toEqual({ length: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+    }, 30_000);
+
+    it('a child that dies mid-stream settles the pending receive with SessionClosedError', async () => {
+      const { child, session } = await connectTo(mode);
+      const requests = await session.openSender<Request>();
+      const [numbers, numbersTx] = pipe<number>();
+      await requests.send({ op: 'stream', count: 1_000_000_000, ret: numbersTx });
+      expect(await numbers.receive()).toBe(0);
+      child.kill('SIGKILL');
+      let error: unknown;
+      try {
+        for (;;) await numbers.receive();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(SessionClosedError);
+      await expect(session.closed).rejects.toBeInstanceOf(SessionClosedError);
+    }, 30_000);
+  });
+}
+
+describe('Unix socket files', () => {
+  it('a stale socket file is replaced; a live one is refused with a clear error', async () => {
+    const path = join(tmp, 'stale.sock');
+    writeFileSync(path, '');
+    const listener = await listenSocket({ path }, () => {});
+    await expect(listenSocket({ path }, () => {})).rejects.toThrow(/already listening/);
+    await listener.close();
+    expect(existsSync(path)).toBe(false);
+  });
+});
