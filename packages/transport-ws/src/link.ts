@@ -142,7 +142,8 @@ export class WebSocketLink implements FrameLink {
   private onMessage(data: unknown): void {
     if (this.closed || !this.sink) return;
     let bytes: Uint8Array;
-    if (data instanceof Uint8Array) bytes = data;
+    // A Node Buffer becomes a plain view: Buffer's slice() shares memory, and pooled buffers must not leak out.
+    if (data instanceof Uint8Array) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
     else {
       const error = new ProtocolError('a text (or non-binary) WebSocket message arrived', { code: 'BAD_FRAME' });

@@ -99,7 +99,8 @@ function badMessage(message: string, cause?: unknown): ProtocolError {
 
 /** Binary copies into a fresh buffer so the value owns its memory (not a view into a frame). */
 function copyBytes(view: Uint8Array): ArrayBuffer {
-  return view.slice().buffer;
+  // new Uint8Array(view) always copies (a Node Buffer's slice() would not).
+  return new Uint8Array(view).buffer;
 }
 
 export class Codec {

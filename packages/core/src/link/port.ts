@@ -93,7 +93,7 @@ class PortLink implements FrameLink {
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i] as Uint8Array;
       if (f.byteLength <= COPY_BELOW || !ownsBuffer(f)) {
-        frames[i] = f.slice();
+        frames[i] = new Uint8Array(f);
       } else if (f.buffer instanceof ArrayBuffer) {
         transfer.push(f.buffer);
       }

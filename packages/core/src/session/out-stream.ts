@@ -140,7 +140,7 @@ export class OutStream implements Child {
   /** Queues raw bytes (byte streams), split into frames of at most 16 KiB. */
   sendBytes(chunk: Uint8Array, copy: boolean): Promise<void> {
     if (this.state !== State.Open) return Promise.reject(this.sendError());
-    if (copy) chunk = chunk.slice();
+    if (copy) chunk = new Uint8Array(chunk); // a real copy even for a Node Buffer
     let last: Promise<void> = RESOLVED;
     for (let o = 0; o < chunk.byteLength; o += MAX_FRAME_PAYLOAD) {
       const piece = chunk.subarray(o, Math.min(o + MAX_FRAME_PAYLOAD, chunk.byteLength));
