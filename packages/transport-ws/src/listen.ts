@@ -135,11 +135,14 @@ export async function listenWebSocket(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      // ws reports the server closed only once its connections are gone, so: stop accepting,
+      // wind the sessions down, drop what is left, then wait.
+      const wssClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
       await Promise.allSettled(
         [...sessions].map((s) => s.close({ signal: AbortSignal.timeout(closeTimeoutMs) })),
       );
       for (const client of wss.clients) client.terminate();
+      await wssClosed;
       if (!given) {
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());

@@ -861,7 +861,8 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   private finishClean(): void {
     if (this.phase >= Phase.Closed) return;
-    if (this.phase === Phase.Open) this.sendGoAway();
+    // Once our HELLO is out the peer may already be open: tell it we are going, so its end is clean too.
+    if (this.helloBytes === undefined) this.sendGoAway();
     this.phase = Phase.Closed;
     this.stopTimers();
     this.acceptQueue.abort(new SessionClosedError('the session is closed'));
