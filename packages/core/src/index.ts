@@ -7,7 +7,7 @@ export {
   type ChannelClosedCode,
   type ProtocolErrorCode,
 } from './errors.js';
-export type { SessionOptions } from './config.js';
+export { resolveOptions as validateSessionOptions, type SessionOptions } from './config.js';
 export { Session, type AcceptOptions, type CloseOptions, type PeerInfo } from './session/session.js';
 export type { FrameLink, LinkSink } from './session/link.js';
 export type { SessionSnapshot, StreamSnapshot } from './session/host.js';

@@ -3,10 +3,10 @@
  * to answer, or a given one), confirms it, and runs a session to it.
  * `listBroadcastListeners` asks who listens.
  */
-import { Session, SessionClosedError } from '@libchan/core';
+import { Session, SessionClosedError, validateSessionOptions } from '@libchan/core';
 import { BroadcastLink } from './link.js';
 import { goodbyeOnPagehide, sessionOptions, type BroadcastOptions } from './endpoint.js';
-import { defaultBroadcastChannel, parseEnvelope, randomId, type Envelope } from './envelope.js';
+import { defaultBroadcastChannel, parseEnvelope, randomId, type BroadcastChannelConstructor, type Envelope } from './envelope.js';
 
 export interface ConnectBroadcastOptions extends BroadcastOptions {
   /** Connect to this listener id only. */
@@ -16,8 +16,15 @@ export interface ConnectBroadcastOptions extends BroadcastOptions {
 
 export function connectBroadcast(name: string, options: ConnectBroadcastOptions = {}): Promise<Session> {
   const { target, signal, ...rest } = options;
-  const Ctor = rest.BroadcastChannel ?? defaultBroadcastChannel();
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  let Ctor: BroadcastChannelConstructor;
   const opts = sessionOptions(rest);
+  try {
+    Ctor = rest.BroadcastChannel ?? defaultBroadcastChannel();
+    validateSessionOptions(opts); // bad options fail here, not later inside a message handler
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const timeoutMs = opts.handshakeTimeoutMs ?? 10_000;
   const channel = new Ctor(name);
   const id = randomId();
@@ -82,7 +89,6 @@ export function connectBroadcast(name: string, options: ConnectBroadcastOptions 
       );
     signal?.addEventListener('abort', () => fail(signal.reason), { once: true });
   });
-  if (signal?.aborted) return Promise.reject(signal.reason);
   channel.addEventListener('message', onMessage);
   post({ v: 1, t: 'connect', from: id, session: sessionId, ...(target === undefined ? {} : { target }) });
   return result;

@@ -68,7 +68,10 @@ export class BroadcastLink implements FrameLink {
     for (const frame of envelope.frames) {
       if (this.closed) return;
       if (!(frame instanceof Uint8Array)) {
-        this.end(new ProtocolError('a non-binary frame arrived on the BroadcastChannel', { code: 'BAD_FRAME' }));
+        const error = new ProtocolError('a non-binary frame arrived on the BroadcastChannel', { code: 'BAD_FRAME' });
+        // Tell the peer too: this end is failing, so it must not wait for a keep-alive timeout.
+        this.post({ v: 1, t: 'bye', from: this.self, to: this.peer, session: this.session, error: error.message });
+        this.end(error);
         return;
       }
       this.sink.frame(frame);

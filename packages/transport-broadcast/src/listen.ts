@@ -3,7 +3,7 @@
  * confirmed connector gets its own session; frames are addressed by
  * endpoint id and session id, so many sessions share one name.
  */
-import { Session } from '@libchan/core';
+import { Session, validateSessionOptions } from '@libchan/core';
 import { BroadcastLink } from './link.js';
 import { goodbyeOnPagehide, sessionOptions, type BroadcastOptions } from './endpoint.js';
 import { defaultBroadcastChannel, parseEnvelope, randomId, type Envelope } from './envelope.js';
@@ -26,8 +26,9 @@ export interface BroadcastListener extends AsyncDisposable {
 export function listenBroadcast(name: string, onSession: (session: Session) => void, options: ListenBroadcastOptions = {}): BroadcastListener {
   const { id = randomId(), onHello, closeTimeoutMs = 5000, ...rest } = options;
   const Ctor = rest.BroadcastChannel ?? defaultBroadcastChannel();
-  const channel = new Ctor(name);
   const opts = sessionOptions(rest);
+  validateSessionOptions(opts); // bad options throw here, not once per connector
+  const channel = new Ctor(name);
   const offerTimeoutMs = opts.handshakeTimeoutMs ?? 10_000;
   const links = new Map<string, BroadcastLink>();
   const offers = new Map<string, { peer: string; timer: ReturnType<typeof setTimeout> }>();
