@@ -4,13 +4,14 @@
  * structured-cloned — never text); frames from anyone but the peer, or for
  * another session, never reach it.
  */
-import { microtask, ProtocolError, type FrameLink, type LinkSink } from '@libchan/core';
+import { FrameBatch, ProtocolError, type FrameLink, type LinkSink } from '@libchan/core';
 import type { BroadcastChannelLike, Envelope } from './envelope.js';
 
 export class BroadcastLink implements FrameLink {
   private sink: LinkSink | undefined;
-  private outbox: Uint8Array[] = [];
-  private scheduled = false;
+  private readonly batch = new FrameBatch((frames) => {
+    if (!this.closed) this.post({ v: 1, t: 'frames', from: this.self, to: this.peer, session: this.session, frames });
+  });
   private closed = false;
   private early: Envelope[] = [];
 
@@ -28,21 +29,8 @@ export class BroadcastLink implements FrameLink {
   }
 
   send(frame: Uint8Array): boolean {
-    if (this.closed) return true;
-    this.outbox.push(frame);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      microtask(() => this.flush());
-    }
+    if (!this.closed) this.batch.push(frame);
     return true;
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    if (this.outbox.length === 0 || this.closed) return;
-    const frames = this.outbox;
-    this.outbox = [];
-    this.post({ v: 1, t: 'frames', from: this.self, to: this.peer, session: this.session, frames });
   }
 
   private post(envelope: Envelope): void {
@@ -80,7 +68,7 @@ export class BroadcastLink implements FrameLink {
 
   close(error?: unknown): void {
     if (this.closed) return;
-    this.flush();
+    this.batch.flush();
     this.closed = true;
     this.post({ v: 1, t: 'bye', from: this.self, to: this.peer, session: this.session, ...(error === undefined ? {} : { error: String((error as Error)?.message ?? error).slice(0, 200) }) });
     this.onClosed();

@@ -3,7 +3,7 @@
  * confirmed connector gets its own session; frames are addressed by
  * endpoint id and session id, so many sessions share one name.
  */
-import { Session, validateSessionOptions } from '@libchan/core';
+import { adoptSession, Session, validateSessionOptions } from '@libchan/core';
 import { BroadcastLink } from './link.js';
 import { goodbyeOnPagehide, sessionOptions, type BroadcastOptions } from './endpoint.js';
 import { defaultBroadcastChannel, parseEnvelope, randomId, type Envelope } from './envelope.js';
@@ -46,22 +46,7 @@ export function listenBroadcast(name: string, onSession: (session: Session) => v
   const accept = (session: string, peer: string): void => {
     const link = new BroadcastLink(channel, id, peer, session, () => links.delete(session));
     links.set(session, link);
-    const s = new Session(link, opts, onHello ? { verifyHello: onHello } : undefined);
-    sessions.add(s);
-    const forget = (): void => {
-      sessions.delete(s);
-    };
-    s.closed.then(forget, forget);
-    s.ready.then(
-      () => {
-        try {
-          onSession(s);
-        } catch (error) {
-          s.abort(error);
-        }
-      },
-      () => {},
-    );
+    adoptSession(new Session(link, opts, onHello ? { verifyHello: onHello } : undefined), sessions, onSession);
   };
 
   const onMessage = (event: MessageEvent): void => {

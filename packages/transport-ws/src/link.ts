@@ -5,7 +5,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, joinFrames, ProtocolError, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, FrameBatch, joinFrames, ProtocolError, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -59,9 +59,8 @@ function closeReason(error: unknown): string {
 
 export class WebSocketLink implements FrameLink {
   private sink: LinkSink | undefined;
-  private outbox: Uint8Array[] = [];
-  private outboxBytes = 0;
-  private scheduled = false;
+  /** Frames of one tick become one WebSocket message (a handler's several writes share it). */
+  private readonly batch = new FrameBatch((frames) => this.write(frames), afterTick);
   private closed = false;
   private pausedTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -97,29 +96,19 @@ export class WebSocketLink implements FrameLink {
 
   send(frame: Uint8Array): boolean {
     if (this.closed) return true;
-    this.outbox.push(frame);
-    this.outboxBytes += frame.byteLength;
-    if (this.outboxBytes >= MAX_BATCH_BYTES) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      afterTick(() => this.flush());
-    }
-    if (this.socket.bufferedAmount + this.outboxBytes > HIGH_WATER_BYTES) {
+    this.batch.push(frame);
+    if (this.batch.bytes >= MAX_BATCH_BYTES) this.batch.flush();
+    if (this.socket.bufferedAmount + this.batch.bytes > HIGH_WATER_BYTES) {
       this.waitForDrain();
       return false;
     }
     return true;
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    if (this.outbox.length === 0 || this.closed) return;
-    const batch = joinFrames(this.outbox);
-    this.outbox = [];
-    this.outboxBytes = 0;
-    if (this.socket.readyState !== OPEN) return;
+  private write(frames: Uint8Array[]): void {
+    if (this.closed || this.socket.readyState !== OPEN) return;
     try {
-      this.socket.send(batch);
+      this.socket.send(joinFrames(frames));
     } catch (error) {
       this.end(error);
     }
@@ -178,7 +167,7 @@ export class WebSocketLink implements FrameLink {
 
   close(error?: unknown): void {
     if (this.closed) return;
-    this.flush();
+    this.batch.flush();
     this.closed = true;
     clearTimeout(this.pausedTimer);
     const code = error === undefined ? CloseCode.Normal : error instanceof ProtocolError || (error as { cause?: unknown })?.cause instanceof ProtocolError ? CloseCode.ProtocolError : CloseCode.InternalError;

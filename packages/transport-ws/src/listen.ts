@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Session, SessionOptions } from '@libchan/core';
-import { MAX_STREAM_FRAME } from '@libchan/core';
+import { adoptSession, MAX_STREAM_FRAME } from '@libchan/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { acceptWebSocket } from './connect.js';
 import type { WebSocketLike } from './link.js';
@@ -100,21 +100,7 @@ export async function listenWebSocket(
       ...sessionOptions,
       ...(onHello ? { verifyHello: (hello: unknown) => onHello(hello, request) } : {}),
     });
-    sessions.add(session);
-    const forget = (): void => {
-      sessions.delete(session);
-    };
-    session.closed.then(forget, forget);
-    session.ready.then(
-      () => {
-        try {
-          onSession(session, request);
-        } catch (error) {
-          session.abort(error);
-        }
-      },
-      () => {},
-    );
+    adoptSession(session, sessions, onSession, request);
   });
 
   if (!given) {

@@ -12,7 +12,7 @@ import { ProtocolError } from '../errors.js';
 const COPY_BELOW = 4096;
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
-import { microtask } from './schedule.js';
+import { FrameBatch } from './batch.js';
 
 /** A DOM-style port: `MessagePort`, `Worker`, `DedicatedWorkerGlobalScope`, Deno/Bun workers. */
 export interface DomPortLike {
@@ -41,8 +41,7 @@ function isNodePort(port: MessagePortLike): port is NodePortLike {
 
 class PortLink implements FrameLink {
   private sink: LinkSink | undefined;
-  private outbox: Uint8Array[] = [];
-  private scheduled = false;
+  private readonly batch = new FrameBatch((frames) => this.post(frames));
   private closed = false;
   private readonly detach: () => void;
 
@@ -74,20 +73,11 @@ class PortLink implements FrameLink {
   }
 
   send(frame: Uint8Array): boolean {
-    if (this.closed) return true;
-    this.outbox.push(frame);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      microtask(() => this.flush());
-    }
+    if (!this.closed) this.batch.push(frame);
     return true;
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    if (this.outbox.length === 0) return;
-    const frames = this.outbox;
-    this.outbox = [];
+  private post(frames: Uint8Array[]): void {
     // Frames that own their buffer are transferred; slab views are copied (cloning a view would clone the whole slab).
     const transfer: ArrayBuffer[] = [];
     for (let i = 0; i < frames.length; i++) {
@@ -107,7 +97,7 @@ class PortLink implements FrameLink {
 
   close(error?: unknown): void {
     if (this.closed) return;
-    this.flush();
+    this.batch.flush();
     this.closed = true;
     try {
       this.port.postMessage(null, []);

@@ -9,6 +9,7 @@ import type { SessionOptions } from '../config.js';
 import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
+import { FrameBatch } from './batch.js';
 import { afterTick, microtask } from './schedule.js';
 
 /** The largest frame a byte link carries (data frames are ≤ 16 KiB; HELLO carries the user's `hello`). */
@@ -108,11 +109,9 @@ class ByteStreamLink implements FrameLink {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private readonly splitter = new FrameSplitter();
-  private outbox: Uint8Array[] = [];
-  private scheduled = false;
+  private readonly batch = new FrameBatch((frames) => this.write(frames), afterTick);
   private closed = false;
   private waitingDrain = false;
-  private queuedBytes = 0;
 
   constructor(pair: ByteStreamPair) {
     this.reader = pair.readable.getReader();
@@ -148,26 +147,17 @@ class ByteStreamLink implements FrameLink {
 
   send(frame: Uint8Array): boolean {
     if (this.closed) return true;
-    this.outbox.push(frame);
-    this.queuedBytes += frame.byteLength;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      afterTick(() => this.flush());
-    }
-    if (this.queuedBytes + Math.max(0, -(this.writer.desiredSize ?? 0)) > HIGH_WATER_BYTES) {
+    this.batch.push(frame);
+    if (this.batch.bytes + Math.max(0, -(this.writer.desiredSize ?? 0)) > HIGH_WATER_BYTES) {
       this.watchDrain();
       return false;
     }
     return true;
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    if (this.outbox.length === 0 || this.closed) return;
-    const chunk = joinFrames(this.outbox);
-    this.outbox = [];
-    this.queuedBytes = 0;
-    this.writer.write(chunk).catch((error: unknown) => this.end(error));
+  private write(frames: Uint8Array[]): void {
+    if (this.closed) return;
+    this.writer.write(joinFrames(frames)).catch((error: unknown) => this.end(error));
   }
 
   private watchDrain(): void {
@@ -186,7 +176,7 @@ class ByteStreamLink implements FrameLink {
 
   close(error?: unknown): void {
     if (this.closed) return;
-    this.flush();
+    this.batch.flush();
     this.closed = true;
     if (error === undefined) this.writer.close().catch(() => {});
     else this.writer.abort(error).catch(() => {});

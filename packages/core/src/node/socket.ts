@@ -6,6 +6,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { SessionOptions } from '../config.js';
+import { adoptSession } from '../link/adopt.js';
 import { Session } from '../session/session.js';
 import { NodeStreamLink } from './stream-link.js';
 
@@ -73,22 +74,7 @@ export async function listenSocket(
   const { closeTimeoutMs = 5000, ...sessionOptions } = options;
   const sessions = new Set<Session>();
   const server = createServer((socket) => {
-    const session = sessionOver(socket, sessionOptions);
-    sessions.add(session);
-    const forget = (): void => {
-      sessions.delete(session);
-    };
-    session.closed.then(forget, forget);
-    session.ready.then(
-      () => {
-        try {
-          onSession(session);
-        } catch (error) {
-          session.abort(error);
-        }
-      },
-      () => {},
-    );
+    adoptSession(sessionOver(socket, sessionOptions), sessions, onSession);
   });
   await listenOn(server, address);
   const bound = 'path' in address ? address.path : (server.address() as AddressInfo);

@@ -5,6 +5,7 @@
  * (`write()` → false pauses data frames until 'drain').
  */
 import type { Readable, Writable } from 'node:stream';
+import { FrameBatch } from '../link/batch.js';
 import { afterTick } from '../link/schedule.js';
 import { FrameSplitter, joinFrames } from '../link/stream.js';
 import { ProtocolError } from '../errors.js';
@@ -13,8 +14,7 @@ import type { FrameLink, LinkSink } from '../session/link.js';
 export class NodeStreamLink implements FrameLink {
   private sink: LinkSink | undefined;
   private readonly splitter = new FrameSplitter();
-  private outbox: Uint8Array[] = [];
-  private scheduled = false;
+  private readonly batch = new FrameBatch((frames) => this.write(frames), afterTick);
   private closed = false;
   private waitingDrain = false;
 
@@ -53,21 +53,13 @@ export class NodeStreamLink implements FrameLink {
   }
 
   send(frame: Uint8Array): boolean {
-    if (this.closed) return true;
-    this.outbox.push(frame);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      afterTick(() => this.flush());
-    }
+    if (!this.closed) this.batch.push(frame);
     return !this.waitingDrain;
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    if (this.outbox.length === 0 || this.closed) return;
-    const chunk = joinFrames(this.outbox);
-    this.outbox = [];
-    if (!this.output.write(chunk) && !this.waitingDrain) {
+  private write(frames: Uint8Array[]): void {
+    if (this.closed) return;
+    if (!this.output.write(joinFrames(frames)) && !this.waitingDrain) {
       this.waitingDrain = true;
       this.output.once('drain', () => {
         this.waitingDrain = false;
@@ -78,7 +70,7 @@ export class NodeStreamLink implements FrameLink {
 
   close(error?: unknown): void {
     if (this.closed) return;
-    this.flush();
+    this.batch.flush();
     this.closed = true;
     if (error === undefined) this.output.end();
     else this.output.destroy();

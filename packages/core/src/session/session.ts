@@ -159,20 +159,23 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
       },
       end: (error) => this.onLinkEnd(error),
     };
-    link.start(sink);
     let helloBytes: Uint8Array;
     try {
       helloBytes = this.codec.encodeToBytes(this.options.hello);
     } catch (error) {
+      link.start(sink);
       this.fail(new SessionClosedError('the hello value cannot be sent', { cause: error }));
       return;
     }
     this.helloBytes = helloBytes;
-    if (!this.verifyHello) this.sendHello();
+    // The timer starts before the link does: a link may hand over the peer's HELLO at once
+    // (it can arrive with a WebSocket upgrade), and that must be able to clear it.
     this.handshakeTimer = setTimeout(() => {
       this.failProtocol(new ProtocolError(`no handshake within ${this.options.handshakeTimeoutMs} ms`, { code: 'HANDSHAKE_TIMEOUT' }));
     }, this.options.handshakeTimeoutMs);
     unref(this.handshakeTimer);
+    link.start(sink);
+    if (!this.verifyHello && this.phase < Phase.Closed) this.sendHello();
   }
 
   private sendHello(): void {

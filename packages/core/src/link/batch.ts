@@ -1,0 +1,47 @@
+/**
+ * Frames written in one tick, sent together: every message-based link
+ * (MessagePort, WebSocket, BroadcastChannel, byte streams) batches this way,
+ * so many small messages cost one postMessage / WebSocket message / write.
+ */
+import { microtask } from './schedule.js';
+
+export class FrameBatch {
+  private frames: Uint8Array[] = [];
+  private scheduled = false;
+  /** Bytes waiting in the current batch. */
+  bytes = 0;
+
+  /**
+   * @param deliver receives each non-empty batch, oldest frame first
+   * @param schedule when a batch goes out (default: the next microtask)
+   */
+  constructor(
+    private readonly deliver: (frames: Uint8Array[]) => void,
+    private readonly schedule: (callback: () => void) => void = microtask,
+  ) {}
+
+  push(frame: Uint8Array): void {
+    this.frames.push(frame);
+    this.bytes += frame.byteLength;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.schedule(() => this.flush());
+    }
+  }
+
+  /** Sends what is waiting now (also called before a link closes). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.frames.length === 0) return;
+    const frames = this.frames;
+    this.frames = [];
+    this.bytes = 0;
+    this.deliver(frames);
+  }
+
+  /** Drops what is waiting (the link is gone). */
+  clear(): void {
+    this.frames = [];
+    this.bytes = 0;
+  }
+}
