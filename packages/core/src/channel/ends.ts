@@ -15,20 +15,48 @@ export const kOnStop: unique symbol = Symbol('libchan.onStop');
 /** Resets a receiver's whole channel (its sender sees the reason too). */
 export const kReset: unique symbol = Symbol('libchan.reset');
 
+/**
+ * A `closed`-style signal: settles once, its rejection never counts as
+ * unhandled, and its promise is only made when someone asks (most channels
+ * end without anyone awaiting `closed`, and promises are not free).
+ */
+export class EndSignal {
+  private state: 0 | 1 | 2 = 0;
+  private reason: unknown;
+  private made: Promise<void> | undefined;
+  private settle: { resolve(): void; reject(reason: unknown): void } | undefined;
+
+  get settled(): boolean {
+    return this.state !== 0;
+  }
+
+  resolve(): void {
+    if (this.state !== 0) return;
+    this.state = 1;
+    this.settle?.resolve();
+  }
+
+  reject(reason: unknown): void {
+    if (this.state !== 0) return;
+    this.state = 2;
+    this.reason = reason;
+    this.settle?.reject(reason);
+  }
+
+  get promise(): Promise<void> {
+    if (this.made === undefined) {
+      if (this.state === 1) this.made = Promise.resolve();
+      else if (this.state === 2) this.made = Promise.reject(this.reason);
+      else this.made = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+      this.made.catch(() => {});
+    }
+    return this.made;
+  }
+}
+
 /** A settled-later promise whose rejection never counts as unhandled. */
-export function handledPromise(): {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (reason: unknown) => void;
-} {
-  let resolve!: () => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {});
-  return { promise, resolve, reject };
+export function handledPromise(): EndSignal {
+  return new EndSignal();
 }
 
 export abstract class AbstractSender<T> implements Sender<T> {

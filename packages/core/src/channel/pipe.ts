@@ -5,7 +5,7 @@
  * same for local and remote channels.
  */
 import { ChannelClosedError, transferredError } from '../errors.js';
-import { AbstractReceiver, AbstractSender, handledPromise, kDetach, kIsTransferred, kOffer, kOnStop, kReset } from './ends.js';
+import { AbstractReceiver, AbstractSender, EndSignal, kDetach, kIsTransferred, kOffer, kOnStop, kReset } from './ends.js';
 import { Queue } from './queue.js';
 import type { PipeOptions, Receiver, Sender, WaitOptions } from './types.js';
 import { disposeValue } from './unclaimed.js';
@@ -68,8 +68,8 @@ export class PipeCore<T> {
   private readonly sendQ = new Queue<PendingSend<T>>();
   private readonly recvQ = new Queue<ReceiveWaiter<T>>();
   private closeWaiters: { resolve(): void; reject(reason: unknown): void }[] | undefined;
-  readonly senderClosed = handledPromise();
-  readonly receiverClosed = handledPromise();
+  readonly senderClosed = new EndSignal();
+  readonly receiverClosed = new EndSignal();
 
   constructor(readonly capacity: number) {}
 
@@ -341,6 +341,7 @@ export function abortReason(reason: unknown): unknown {
 const collected =
   typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry<{ core: PipeCore<unknown>; end: 'sender' | 'receiver' }>(({ core, end }) => {
+        if (end === 'sender' ? core.senderClosed.settled : core.ended) return; // already over: nothing to reset
         const error = new ChannelClosedError(`the ${end} of this channel was garbage-collected while open`, { code: 'GONE' });
         if (end === 'sender') core.abort(error);
         else core.closeReceiver(error);
@@ -349,7 +350,7 @@ const collected =
 
 export class PipeSender<T> extends AbstractSender<T> {
   private core: PipeCore<T> | null;
-  readonly closed: Promise<void>;
+  private readonly signal: EndSignal;
 
   /**
    * @param userFacing whether this object is the user's (tracked for GC);
@@ -359,8 +360,12 @@ export class PipeSender<T> extends AbstractSender<T> {
   constructor(core: PipeCore<T>, userFacing = true) {
     super();
     this.core = core;
-    this.closed = core.senderClosed.promise;
+    this.signal = core.senderClosed;
     if (userFacing) collected?.register(this, { core: core as PipeCore<unknown>, end: 'sender' }, this);
+  }
+
+  get closed(): Promise<void> {
+    return this.signal.promise;
   }
 
   send(value: T, options?: WaitOptions): Promise<void> {
@@ -400,12 +405,12 @@ export class PipeSender<T> extends AbstractSender<T> {
 
 export class PipeReceiver<T> extends AbstractReceiver<T> {
   private core: PipeCore<T> | null;
-  readonly closed: Promise<void>;
+  private readonly signal: EndSignal;
 
   constructor(core: PipeCore<T>, userFacing = true) {
     super();
     this.core = core;
-    this.closed = core.receiverClosed.promise;
+    this.signal = core.receiverClosed;
     if (userFacing) collected?.register(this, { core: core as PipeCore<unknown>, end: 'receiver' }, this);
   }
 
@@ -413,6 +418,10 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
   get liveCore(): PipeCore<T> {
     if (this.core === null) throw transferredError();
     return this.core;
+  }
+
+  get closed(): Promise<void> {
+    return this.signal.promise;
   }
 
   receive(options?: WaitOptions): Promise<T> {

@@ -2,8 +2,11 @@
  * A FIFO ring buffer: O(1) push and shift, no `Array#shift` copies and no
  * `length` writes on the hot path (both are slow in V8). Grows by doubling.
  */
+/** Shared by every empty queue until its first push (most queues of a channel stay empty). */
+const NONE: never[] = [];
+
 export class Queue<T> {
-  private items: (T | undefined)[] = new Array<T | undefined>(8);
+  private items: (T | undefined)[] = NONE;
   private head = 0;
   private size = 0;
 
@@ -49,14 +52,14 @@ export class Queue<T> {
   drain(): T[] {
     const out: T[] = [];
     while (this.size > 0) out.push(this.shift() as T);
-    if (this.items.length > 64) this.items = new Array<T | undefined>(8);
+    if (this.items.length > 64) this.items = NONE;
     this.head = 0;
     return out;
   }
 
   private grow(): void {
     const old = this.items;
-    const next = new Array<T | undefined>(old.length * 2);
+    const next = new Array<T | undefined>(Math.max(8, old.length * 2));
     for (let i = 0; i < this.size; i++) next[i] = old[(this.head + i) & (old.length - 1)];
     this.items = next;
     this.head = 0;

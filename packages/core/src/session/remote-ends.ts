@@ -5,7 +5,7 @@
  * only after the previous value was admitted, so flow control reaches all
  * the way back to the local producer.
  */
-import { AbstractSender, kDetach, kIsTransferred, kOffer, kOnStop } from '../channel/ends.js';
+import { AbstractSender, EndSignal, kDetach, kIsTransferred, kOffer, kOnStop } from '../channel/ends.js';
 import { abortReason, isCleanEnd, type PipeReceiver } from '../channel/pipe.js';
 import type { WaitOptions } from '../channel/types.js';
 import { disposeValue } from '../channel/unclaimed.js';
@@ -28,15 +28,19 @@ const collected =
 
 export class RemoteSender<T> extends AbstractSender<T> {
   private stream: OutStream | null;
-  readonly closed: Promise<void>;
+  private readonly signal: EndSignal;
 
   /** @param userFacing tracked for GC only when the user holds it (see PipeSender). */
   constructor(stream: OutStream, userFacing = true) {
     super();
     this.stream = stream;
-    this.closed = stream.closed.promise;
+    this.signal = stream.closed;
     stream.bound = true;
     if (userFacing) collected?.register(this, stream, this);
+  }
+
+  get closed(): Promise<void> {
+    return this.signal.promise;
   }
 
   send(value: T, options?: WaitOptions): Promise<void> {
