@@ -1,13 +1,29 @@
 #!/usr/bin/env node
-// Placeholder demo server: a tiny Node http server (no framework) that serves
-// apps/demo/index.html. The demo issue replaces it with the vite-built live page.
+// The libchan demo server: one Node http server (no framework) that
+//   - serves the vite-built page from apps/demo/dist,
+//   - answers GET /config.json with the endpoints the page may use,
+//   - runs libchan sessions over WebSocket at /chan (same origin).
 //
 //   PORT (default 5173; 0 picks a free port)   HOST (default 127.0.0.1)
+//   DEMO_QUIET=1 silences the one-line event log (sessions, feeds, uploads).
 //
-// On start it prints exactly one line: `libchan demo: http://HOST:PORT/`
-// (with the real port when PORT=0), which the e2e spec waits for.
+// Once listening it prints exactly one line starting with
+// `libchan demo: http://HOST:PORT/` (the real port when PORT=0).
+//
+// Every top-level channel a page opens carries requests; each request carries
+// its own reply channel (`ret`, libchan's Ret):
+//   { op: 'ask', question, ret }            → { question, answer, at, served }
+//   { op: 'feed', ret }                     → { feed: Receiver<Tick> }, then a tick every 200 ms
+//   { op: 'upload', name, size, bytes, ret } → { name, size, sha256, ms }
+// A malformed request resets its channel (and every channel inside it); a bad
+// client never takes the server down.
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isReceiver, isSender, pipe, ProtocolError } from '@libchan/core';
+import { listenWebSocket } from '@libchan/transport-ws';
 
 const host = process.env.HOST || '127.0.0.1';
 const port = process.env.PORT === undefined || process.env.PORT === '' ? 5173 : Number(process.env.PORT);
@@ -15,33 +31,312 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`libchan demo: invalid PORT ${JSON.stringify(process.env.PORT)}`);
   process.exit(2);
 }
+const quiet = process.env.DEMO_QUIET === '1';
+const log = (line) => {
+  if (!quiet) console.log(`[demo] ${line}`);
+};
 
-const pages = new Map([
-  ['/', 'index.html'],
-  ['/index.html', 'index.html'],
-]);
+const distDir = fileURLToPath(new URL('./dist/', import.meta.url));
+const CONFIG = { ws: '/chan', webtransport: null };
+
+// ---------------------------------------------------------------- static files
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/** Resolves a URL path to a file inside dist/, or undefined (never escapes dist/). */
+function fileFor(pathname) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  if (decoded === '/' || decoded === '') decoded = '/index.html';
+  const full = normalize(join(distDir, decoded));
+  if (!full.startsWith(distDir) || full.endsWith(sep)) return undefined;
+  return full;
+}
+
+function send(res, method, status, headers, body) {
+  res.writeHead(status, { ...SECURITY_HEADERS, ...headers, 'content-length': body ? Buffer.byteLength(body) : 0 });
+  res.end(method === 'HEAD' ? undefined : body);
+}
 
 const server = createServer(async (req, res) => {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  const file = pages.get(path);
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || file === undefined) {
-    res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 404 : 405, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(req.method === 'HEAD' ? undefined : 'not found\n');
+  const method = req.method ?? 'GET';
+  let pathname;
+  try {
+    pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    send(res, method, 400, { 'content-type': 'text/plain; charset=utf-8' }, 'bad request\n');
     return;
   }
+  if (method !== 'GET' && method !== 'HEAD') {
+    send(res, method, 405, { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' }, 'method not allowed\n');
+    return;
+  }
+  if (pathname === '/config.json') {
+    send(res, method, 200, { 'content-type': TYPES['.json'], 'cache-control': 'no-store' }, JSON.stringify(CONFIG));
+    return;
+  }
+  if (pathname === '/healthz') {
+    send(res, method, 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, 'ok\n');
+    return;
+  }
+  const file = fileFor(pathname);
   try {
-    const body = await readFile(new URL(file, import.meta.url));
+    if (file === undefined) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
+    const info = await stat(file);
+    if (!info.isFile()) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
+    const body = await readFile(file);
+    const hashed = pathname.startsWith('/assets/');
     res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
+      ...SECURITY_HEADERS,
+      'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'content-length': body.byteLength,
-      'cache-control': 'no-cache',
+      'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    res.end(method === 'HEAD' ? undefined : body);
   } catch (err) {
-    res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR' || err?.code === 'EISDIR') {
+      if (pathname === '/' || pathname === '/index.html') {
+        send(
+          res,
+          method,
+          503,
+          { 'content-type': 'text/plain; charset=utf-8' },
+          'The demo page is not built yet: run `npx -y pnpm@12.4.2 run demo` (or `npx vite build apps/demo`) from the repository root.\n',
+        );
+      } else {
+        send(res, method, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found\n');
+      }
+      return;
+    }
+    send(res, method, 500, { 'content-type': 'text/plain; charset=utf-8' }, 'internal error\n');
+    console.error('libchan demo: static file error:', err);
   }
 });
+
+// ---------------------------------------------------------------- requests
+
+const MAX_QUESTION = 500;
+const MAX_NAME = 255;
+const MAX_UPLOAD = 512 * 1024 * 1024;
+const TICK_MS = 200;
+
+let served = 0;
+let sessionSeq = 0;
+let feedSeq = 0;
+let uploadSeq = 0;
+/** Sessions currently open (for the ticks). */
+const live = new Set();
+/** Feed senders still running, so shutdown can end them first. */
+const feeds = new Set();
+
+const words = (s) => s.split(/\s+/u).filter(Boolean);
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const reverse = (s) => Array.from(segmenter.segment(s), (x) => x.segment).reverse().join('');
+
+/** Something fun and deterministic about the question. */
+function answerFor(question) {
+  const text = question.trim();
+  if (text === '') return 'Silence is golden — ask me anything.';
+  const w = words(text);
+  const letters = [...text].filter((c) => /\p{L}/u.test(c)).length;
+  const vowels = [...text.toLowerCase()].filter((c) => 'aeiouyäöüéèàáíóú'.includes(c)).length;
+  const backwards = reverse(text);
+  const palindrome = text.length > 1 && text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '') === reverse(text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, ''));
+  const mood = ['curious', 'bold', 'gentle', 'cosmic', 'sly', 'sunny', 'stormy', 'wise'][
+    createHash('sha256').update(text).digest()[0] % 8
+  ];
+  return `${w.length} ${w.length === 1 ? 'word' : 'words'}, ${letters} letters, ${vowels} vowels — a ${mood} question. Backwards: “${backwards}”${palindrome ? ' (a palindrome!)' : ''}`;
+}
+
+/** Resets every channel and stream in a value we will not use (one level deep). */
+function discard(value, reason) {
+  if (value === null || typeof value !== 'object') return;
+  for (const v of Object.values(value)) {
+    try {
+      if (isSender(v)) v.abort(reason);
+      else if (isReceiver(v)) v.close(reason);
+      else if (v instanceof ReadableStream) v.cancel(reason).catch(() => {});
+      else if (v instanceof WritableStream) v.abort(reason).catch(() => {});
+    } catch {
+      // already detached or ended
+    }
+  }
+}
+
+const plain = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+async function ask(req, ret) {
+  const { question } = req;
+  if (typeof question !== 'string' || question.length > MAX_QUESTION) throw new ProtocolError(`ask: question must be a string of at most ${MAX_QUESTION} characters`);
+  served += 1;
+  await ret.send({ question, answer: answerFor(question), at: new Date(), served });
+  await ret.close();
+}
+
+async function feed(ret, sid) {
+  const n = ++feedSeq;
+  const [receiver, tx] = pipe();
+  await ret.send({ feed: receiver });
+  await ret.close();
+  feeds.add(tx);
+  log(`session ${sid}: feed ${n} started`);
+  let seq = 0;
+  let value = 50;
+  let reason = 'ended';
+  try {
+    for (;;) {
+      value = Math.max(0, Math.min(100, value + (Math.random() - 0.5) * 12));
+      seq += 1;
+      await tx.send({
+        seq,
+        at: new Date(),
+        value: Math.round(value * 100) / 100,
+        sessions: live.size,
+        heapMB: Math.round((process.memoryUsage().heapUsed / 1048576) * 10) / 10,
+      });
+      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+    }
+  } catch (err) {
+    // The page closed its receiver (the close crossed the wire), or the session ended.
+    reason = `${err?.name ?? 'Error'}${err?.code ? ` ${err.code}` : ''}`;
+  } finally {
+    feeds.delete(tx);
+    tx.abort();
+  }
+  log(`session ${sid}: feed ${n} stopped after ${seq} ticks (${reason})`);
+}
+
+async function upload(req, ret, sid) {
+  const { name, size, bytes } = req;
+  if (typeof name !== 'string' || name.length > MAX_NAME) throw new ProtocolError(`upload: name must be a string of at most ${MAX_NAME} characters`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || size > MAX_UPLOAD) throw new ProtocolError(`upload: size must be an integer from 0 to ${MAX_UPLOAD}`);
+  if (!(bytes instanceof ReadableStream)) throw new ProtocolError('upload: bytes must be a ReadableStream');
+  const n = ++uploadSeq;
+  const started = performance.now();
+  const hash = createHash('sha256');
+  let received = 0;
+  const reader = bytes.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!(value instanceof Uint8Array)) throw new ProtocolError('upload: the stream must carry Uint8Array chunks');
+      received += value.byteLength;
+      if (received > MAX_UPLOAD) throw new ProtocolError(`upload: more than ${MAX_UPLOAD} bytes`);
+      hash.update(value);
+    }
+  } catch (err) {
+    reader.cancel(err).catch(() => {});
+    throw err;
+  }
+  const sha256 = hash.digest('hex');
+  const ms = Math.round(performance.now() - started);
+  log(`session ${sid}: upload ${n} ${JSON.stringify(name.slice(0, 60))} ${received} bytes in ${ms} ms, sha256 ${sha256.slice(0, 16)}…`);
+  await ret.send({ name, size: received, sha256, ms });
+  await ret.close();
+}
+
+async function handle(req, sid) {
+  if (!plain(req) || !isSender(req.ret) || typeof req.op !== 'string') {
+    const error = new ProtocolError('malformed request: expected { op, ret: Sender, … }');
+    discard(req, error);
+    throw error;
+  }
+  const { ret } = req;
+  try {
+    switch (req.op) {
+      case 'ask':
+        return await ask(req, ret);
+      case 'feed':
+        return await feed(ret, sid);
+      case 'upload':
+        return await upload(req, ret, sid);
+      default:
+        throw new ProtocolError(`unknown op ${JSON.stringify(req.op.slice(0, 40))}`);
+    }
+  } catch (err) {
+    // Tell the page on its reply channel (and reset anything else it sent along).
+    try {
+      ret.abort(err);
+    } catch {
+      // already ended
+    }
+    discard(req, err);
+    if (!(err instanceof ProtocolError)) return; // the page went away mid-request: nothing more to do
+    throw err;
+  }
+}
+
+/** Serves one top-level channel: every request in its own task, so a long upload never blocks an ask. */
+async function serveChannel(requests, sid) {
+  try {
+    for await (const req of requests) {
+      handle(req, sid).catch((err) => {
+        log(`session ${sid}: bad request (${err?.message ?? err}); channel reset`);
+        requests.close(err);
+      });
+    }
+  } catch {
+    // reset by the page or the session ended: nothing to clean up beyond what the library does
+  }
+}
+
+function onSession(session, request) {
+  const sid = ++sessionSeq;
+  live.add(session);
+  log(`session ${sid} open (${request.socket.remoteAddress ?? '?'}, ${live.size} live)`);
+  const done = (err) => {
+    live.delete(session);
+    log(`session ${sid} closed${err ? ` (${err.name ?? 'Error'}: ${err.message ?? err})` : ''} (${live.size} live)`);
+  };
+  session.closed.then(() => done(), done);
+  (async () => {
+    try {
+      for await (const requests of session.incoming()) void serveChannel(requests, sid);
+    } catch {
+      // the session ended
+    }
+  })();
+}
+
+// ---------------------------------------------------------------- start / stop
+
+const listener = await listenWebSocket(
+  {
+    server,
+    path: CONFIG.ws,
+    closeTimeoutMs: 1500,
+    // The page says who it is; anything that is not a small plain object is refused.
+    onHello: (hello) => hello === undefined || (plain(hello) && Object.keys(hello).length <= 8),
+  },
+  onSession,
+);
 
 server.on('error', (err) => {
   console.error(`libchan demo: cannot listen on ${host}:${port}: ${err.message}`);
@@ -52,12 +347,31 @@ server.listen(port, host, () => {
   const addr = server.address();
   const shown = addr.family === 'IPv6' || addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   console.log(`libchan demo: http://${shown}:${addr.port}/`);
+  stat(join(distDir, 'index.html')).catch(() =>
+    console.warn('libchan demo: apps/demo/dist is missing — build the page with `npx vite build apps/demo` (the `demo` script does it).'),
+  );
 });
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    server.close(() => process.exit(0));
+let stopping = 0;
+async function shutdown(signal) {
+  if (stopping) {
+    // A second Ctrl-C forces the exit (duplicates within a second — a terminal's
+    // process-group signal plus a package manager forwarding it — are ignored).
+    if (Date.now() - stopping > 1000) process.exit(130);
+    return;
+  }
+  stopping = Date.now();
+  log(`${signal}: shutting down`);
+  const hard = setTimeout(() => process.exit(1), 4000);
+  hard.unref();
+  // End the feeds first (a clean end the pages see), then close sessions gracefully.
+  await Promise.allSettled([...feeds].map((tx) => tx.close()));
+  await listener.close().catch(() => {});
+  await new Promise((resolve) => {
+    server.close(() => resolve());
     server.closeAllConnections?.();
-    setTimeout(() => process.exit(0), 1000).unref();
   });
+  process.exit(0);
 }
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
