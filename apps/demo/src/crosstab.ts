@@ -93,6 +93,7 @@ export function setupCrossTab(inspector: Inspector): { name: string; id: string 
       },
       {
         id,
+        inspectorHistory: 64,
         onHello: (hello) => plain(hello) && typeof hello.tab === 'string' && hello.tab.length <= 32,
       },
     );
@@ -186,7 +187,7 @@ export function setupCrossTab(inspector: Inspector): { name: string; id: string 
     connecting.add(peerId);
     renderList();
     try {
-      const session = await connectBroadcast(CHANNEL, { target: peerId, hello: { tab: name }, handshakeTimeoutMs: 3000 });
+      const session = await connectBroadcast(CHANNEL, { target: peerId, hello: { tab: name }, handshakeTimeoutMs: 3000, inspectorHistory: 64 });
       const key = `bc-out-${peerId}`;
       inspector.track(key, session, 'BroadcastChannel', `→ tab ${nameOf(peerId)}`);
       const tx = await session.openSender<Note>();

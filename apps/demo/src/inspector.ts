@@ -124,6 +124,13 @@ export class Inspector {
         const endedAt = s.state === 'ended' ? (seen?.endedAt ?? now) : undefined;
         t.streams.set(s.id, endedAt === undefined ? { snap: s } : { snap: s, endedAt });
       }
+      // Streams that ended since the last poll, with their final counts (the inspectorHistory option).
+      for (const e of snap.ended ?? []) {
+        present.add(e.id);
+        const seen = t.streams.get(e.id);
+        if (seen && seen.endedAt !== undefined && !seen.vanished) continue; // already shown as ended
+        t.streams.set(e.id, { snap: e, endedAt: seen?.endedAt ?? now });
+      }
       for (const [id, seen] of t.streams) {
         if (present.has(id)) continue;
         if (seen.endedAt === undefined) {

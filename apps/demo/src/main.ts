@@ -138,6 +138,7 @@ async function connect(): Promise<void> {
     const session = await connectWebSocket(wsURL(config.ws), {
       hello: { app: 'libchan-demo', tab: tab.name },
       handshakeTimeoutMs: 8000,
+      inspectorHistory: 64, // the inspector shows short-lived reply channels with their final counts
     });
     if (gen !== generation) {
       session.abort();

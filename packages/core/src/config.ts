@@ -27,6 +27,8 @@ export interface SessionOptions {
   maxUnclaimedStreams?: number;
   /** Any superjson value sent in the handshake, e.g. an auth token. */
   hello?: unknown;
+  /** How many ended streams `snapshot()` remembers (for inspectors; costs a little per stream). Default 0. */
+  inspectorHistory?: number;
 }
 
 export interface ResolvedOptions {
@@ -39,6 +41,7 @@ export interface ResolvedOptions {
   readonly handshakeTimeoutMs: number;
   readonly maxPendingAccepts: number;
   readonly maxUnclaimedStreams: number;
+  readonly inspectorHistory: number;
   readonly hello: unknown;
 }
 
@@ -52,6 +55,7 @@ export const defaults: Omit<ResolvedOptions, 'hello'> = {
   handshakeTimeoutMs: 10_000,
   maxPendingAccepts: 256,
   maxUnclaimedStreams: 1024,
+  inspectorHistory: 0,
 };
 
 /** Largest payload of one MESSAGE or BYTES frame; bigger messages are split and interleaved. */
@@ -68,6 +72,7 @@ export const ceilings = {
   handshakeTimeoutMs: 24 * 60 * 60 * 1000,
   maxPendingAccepts: 1 << 20,
   maxUnclaimedStreams: 1 << 20,
+  inspectorHistory: 10_000,
 } as const;
 
 /** Depth of an Error's `cause` chain that crosses the wire. */
@@ -85,6 +90,7 @@ const minimums: Record<keyof typeof ceilings, number> = {
   handshakeTimeoutMs: 1,
   maxPendingAccepts: 1,
   maxUnclaimedStreams: 1,
+  inspectorHistory: 0,
 };
 
 export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {

@@ -85,6 +85,8 @@ export interface SessionSnapshot {
   /** What the peer sent in its handshake. */
   peerHello: unknown;
   streams: StreamSnapshot[];
+  /** The last streams that ended, oldest first, as they were at their end (kept only with the `inspectorHistory` option). */
+  ended: StreamSnapshot[];
   /** Session-level credit left to send with, and the peer's session window. */
   sendCredit: number;
   sessionWindow: number;

@@ -30,7 +30,7 @@ import {
   type HelloFrame,
   type OpenFrame,
 } from './frames.js';
-import type { Child, PreparedMessage, SessionSnapshot, StreamHost } from './host.js';
+import type { Child, PreparedMessage, SessionSnapshot, StreamHost, StreamSnapshot } from './host.js';
 import { InStream, type InStreamDecoder } from './in-stream.js';
 import type { FrameLink, LinkSink } from './link.js';
 import { OutStream } from './out-stream.js';
@@ -132,6 +132,8 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   private framesReceived = 0;
   private framesAtLastTick = 0;
   private idleTicks = 0;
+  /** Final pictures of the last `inspectorHistory` streams that ended. */
+  private readonly ended: StreamSnapshot[] = [];
   /** Counters for the inspector. */
   readonly stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
 
@@ -278,6 +280,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
       state,
       peerHello: this.peer.hello,
       streams: [...this.streams.values()].map((s) => s.snapshot()).sort((x, y) => x.id - y.id),
+      ended: [...this.ended],
       sendCredit: this.sendCredit,
       sessionWindow: this.peerLimits?.sessionWindowBytes ?? 0,
       ...this.stats,
@@ -380,7 +383,13 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   streamDone(stream: AnyStream): void {
     if (!stream.claimed) return; // kept until its naming message claims it
-    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+    if (this.streams.get(stream.id) === stream) {
+      this.streams.delete(stream.id);
+      if (this.options.inspectorHistory > 0) {
+        this.ended.push(stream.snapshot());
+        if (this.ended.length > this.options.inspectorHistory) this.ended.shift();
+      }
+    }
     if (stream instanceof OutStream) this.blocked.delete(stream);
     this.maybeFinish();
   }
