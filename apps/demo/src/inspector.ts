@@ -36,6 +36,8 @@ export interface Tracked {
   session: Session;
   labels: Map<number, string>;
   streams: Map<number, Seen>;
+  /** Ended streams already taken from `snapshot().ended` (it keeps a history; each is shown once). */
+  endedSeen: Set<number>;
   last?: SessionSnapshot;
   closedAt?: number;
   /** Keep the node even when closed (the page's main connection, until replaced). */
@@ -74,7 +76,7 @@ export class Inspector {
 
   /** Starts tracking a session (replacing any with the same key). */
   track(key: string, session: Session, title: string, subtitle: string, options: { sticky?: boolean } = {}): Tracked {
-    const t: Tracked = { key, title, subtitle, session, labels: new Map(), streams: new Map(), sticky: options.sticky ?? false };
+    const t: Tracked = { key, title, subtitle, session, labels: new Map(), streams: new Map(), endedSeen: new Set(), sticky: options.sticky ?? false };
     this.sessions.set(key, t);
     this.poll();
     return t;
@@ -126,11 +128,13 @@ export class Inspector {
       }
       // Streams that ended since the last poll, with their final counts (the inspectorHistory option).
       for (const e of snap.ended ?? []) {
+        if (t.endedSeen.has(e.id)) continue;
+        t.endedSeen.add(e.id);
         present.add(e.id);
         const seen = t.streams.get(e.id);
-        if (seen && seen.endedAt !== undefined && !seen.vanished) continue; // already shown as ended
         t.streams.set(e.id, { snap: e, endedAt: seen?.endedAt ?? now });
       }
+      if (t.endedSeen.size > 1024) t.endedSeen = new Set([...t.endedSeen].slice(-256));
       for (const [id, seen] of t.streams) {
         if (present.has(id)) continue;
         if (seen.endedAt === undefined) {

@@ -114,15 +114,16 @@ describe('a peer that vanishes', () => {
     await Promise.all(handed.map(async (s) => s.openSender<number>())); // one channel to each connector
     const downRx = await busy.accept<number>();
     const idleDownRx = await idle.accept<number>();
-    const pendingBusy = downRx.receive();
-    const pendingIdle = idleDownRx.receive();
+    // Observed at once: they reject while listener.close() is awaited, before the checks below.
+    const pendingBusy = settled(downRx.receive());
+    const pendingIdle = settled(idleDownRx.receive());
     void up.send(1); // a value the listener side never reads
 
     const started = Date.now();
     await within(5_000, listener.close(), 'listener.close()');
     const results = await within(
       5_000,
-      Promise.all([settled(idle.closed), settled(busy.closed), settled(pendingBusy), settled(pendingIdle)]),
+      Promise.all([settled(idle.closed), settled(busy.closed), pendingBusy, pendingIdle]),
       "the connectors' sessions to settle",
     );
     expect(Date.now() - started).toBeLessThan(5_000);

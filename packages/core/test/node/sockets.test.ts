@@ -72,6 +72,7 @@ function startChild(args: string[]): { child: ChildProcess; ready: Promise<strin
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
   });
+  ready.catch(() => {}); // stdio children print nothing: nobody awaits this for them
   return { child, ready };
 }
 
