@@ -17,3 +17,4 @@ export { connectStream, FrameSplitter, joinFrames, MAX_STREAM_FRAME, splitBatch,
 export { afterTick, microtask } from './link/schedule.js';
 export { FrameBatch } from './link/batch.js';
 export { adoptSession } from './link/adopt.js';
+export { allocBytes, ownsBuffer } from './codec/bytes.js';

@@ -4,14 +4,20 @@
  * structured-cloned — never text); frames from anyone but the peer, or for
  * another session, never reach it.
  */
-import { FrameBatch, ProtocolError, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, FrameBatch, ownsBuffer, ProtocolError, type FrameLink, type LinkSink } from '@libchan/core';
 import type { BroadcastChannelLike, Envelope } from './envelope.js';
 
 export class BroadcastLink implements FrameLink {
   private sink: LinkSink | undefined;
+  /** Frames of one task become one postMessage; small frames are views into a shared slab, so they are copied (cloning a view clones its whole buffer). */
   private readonly batch = new FrameBatch((frames) => {
-    if (!this.closed) this.post({ v: 1, t: 'frames', from: this.self, to: this.peer, session: this.session, frames });
-  });
+    if (this.closed) return;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i] as Uint8Array;
+      if (!ownsBuffer(f)) frames[i] = new Uint8Array(f);
+    }
+    this.post({ v: 1, t: 'frames', from: this.self, to: this.peer, session: this.session, frames });
+  }, afterTick);
   private closed = false;
   private early: Envelope[] = [];
 

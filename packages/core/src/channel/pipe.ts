@@ -31,6 +31,8 @@ const enum State {
 
 interface PendingSend<T> {
   value: T;
+  /** The end that made the call: a pending call keeps its end alive (no GC reset under a waiting caller). */
+  owner: object | undefined;
   resolve(): void;
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
@@ -39,6 +41,8 @@ interface PendingSend<T> {
 
 /** A waiting receive (plain, or one arm of a `select`). */
 export interface ReceiveWaiter<T> {
+  /** The end (or select arms) waiting: held so the garbage collector cannot reset it meanwhile. */
+  owner?: unknown;
   onValue(value: T): void;
   /** `clean` is true for the sender's end, false for a reset (then `reason` is set). */
   onEnd(reason: unknown, clean: boolean): void;
@@ -100,7 +104,7 @@ export class PipeCore<T> {
     return false;
   }
 
-  send(value: T, signal?: AbortSignal): Promise<void> {
+  send(value: T, signal?: AbortSignal, owner?: object): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.state !== State.Open) return Promise.reject(this.sendError());
     const waiter = this.recvQ.shift();
@@ -113,7 +117,7 @@ export class PipeCore<T> {
       return RESOLVED;
     }
     return new Promise<void>((resolve, reject) => {
-      const pending: PendingSend<T> = { value, resolve, reject, signal, onAbort: undefined };
+      const pending: PendingSend<T> = { value, owner, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         pending.onAbort = () => {
           if (this.sendQ.remove(pending)) {
@@ -165,7 +169,7 @@ export class PipeCore<T> {
     return this.state >= State.Ended && this.buf.length === 0;
   }
 
-  receive(signal?: AbortSignal): Promise<T> {
+  receive(signal?: AbortSignal, owner?: object): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const value = this.poll();
     if (value !== EMPTY) return Promise.resolve(value);
@@ -174,6 +178,7 @@ export class PipeCore<T> {
     return new Promise<T>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       const waiter: ReceiveWaiter<T> = {
+        owner,
         onValue: (v) => {
           if (onAbort) signal?.removeEventListener('abort', onAbort);
           resolve(v);
@@ -194,13 +199,14 @@ export class PipeCore<T> {
   }
 
   /** `receive()` shaped for async iteration: one promise per step, a clean end is `done`. */
-  next(): Promise<IteratorResult<T, undefined>> {
+  next(owner?: object): Promise<IteratorResult<T, undefined>> {
     const value = this.poll();
     if (value !== EMPTY) return Promise.resolve({ done: false, value });
     const error = this.endError();
     if (error !== undefined) return isCleanEnd(error) ? Promise.resolve(DONE) : Promise.reject(error);
     return new Promise<IteratorResult<T, undefined>>((resolve, reject) => {
       this.recvQ.push({
+        owner,
         onValue: (v) => resolve({ done: false, value: v }),
         onEnd: (reason, clean) => {
           const e = clean ? this.endError() : reason;
@@ -371,7 +377,7 @@ export class PipeSender<T> extends AbstractSender<T> {
   send(value: T, options?: WaitOptions): Promise<void> {
     const core = this.core;
     if (core === null) return Promise.reject(transferredError());
-    return core.send(value, options?.signal);
+    return core.send(value, options?.signal, this);
   }
 
   close(): Promise<void> {
@@ -427,7 +433,7 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
   receive(options?: WaitOptions): Promise<T> {
     const core = this.core;
     if (core === null) return Promise.reject(transferredError());
-    return core.receive(options?.signal);
+    return core.receive(options?.signal, this);
   }
 
   close(reason?: unknown): void {
@@ -460,7 +466,7 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
       next: (): Promise<IteratorResult<T, undefined>> => {
         const core = this.core;
         if (core === null) return Promise.reject(transferredError());
-        return core.next();
+        return core.next(this);
       },
       return: (): Promise<IteratorResult<T, undefined>> => {
         this.close();

@@ -64,6 +64,7 @@ export function select<const R extends readonly Receiver<unknown>[]>(
     };
     for (let index = 0; index < n; index++) {
       const waiter: ReceiveWaiter<unknown> = {
+        owner: receivers,
         onValue: (value) => {
           finish(index);
           resolve({ index, value } as Result);

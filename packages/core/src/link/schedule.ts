@@ -13,12 +13,40 @@ export function microtask(callback: () => void): void {
 const setImmediateFn = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
 
 /**
- * Runs `callback` once the current macrotask and its microtasks are done:
- * `setImmediate` where it exists (Node, Bun, Deno), a microtask elsewhere.
- * Socket links batch with it, so a handler's several writes share one
- * network message.
+ * Browsers have no setImmediate; a MessageChannel message is the usual way to
+ * run after the current task without setTimeout's clamping. Not used in Deno,
+ * where a listening port would keep the process alive.
+ */
+function taskViaMessageChannel(): ((callback: () => void) => void) | undefined {
+  const g = globalThis as { MessageChannel?: typeof MessageChannel; Deno?: unknown };
+  if (typeof g.MessageChannel !== 'function' || g.Deno !== undefined) return undefined;
+  let channel: MessageChannel | undefined;
+  let queue: (() => void)[] = [];
+  return (callback) => {
+    queue.push(callback);
+    if (queue.length > 1) return;
+    if (!channel) {
+      channel = new g.MessageChannel!();
+      channel.port1.onmessage = () => {
+        const run = queue;
+        queue = [];
+        for (const f of run) f();
+      };
+    }
+    channel.port2.postMessage(null);
+  };
+}
+
+const nextTask: (callback: () => void) => void = setImmediateFn
+  ? (callback) => setImmediateFn(callback)
+  : (taskViaMessageChannel() ?? ((callback) => void resolved.then(callback)));
+
+/**
+ * Runs `callback` once the current task and its microtasks are done:
+ * `setImmediate` in Node and Bun, a MessageChannel task in browsers and
+ * workers, a microtask elsewhere. Links batch with it, so a handler's several
+ * writes share one network message (or one postMessage).
  */
 export function afterTick(callback: () => void): void {
-  if (setImmediateFn) setImmediateFn(callback);
-  else void resolved.then(callback);
+  nextTask(callback);
 }

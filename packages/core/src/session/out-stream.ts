@@ -22,6 +22,8 @@ import type { Child, StreamHost, StreamSnapshot } from './host.js';
 const RESOLVED: Promise<void> = Promise.resolve();
 
 interface Waiting {
+  /** The user's end that is waiting: held so the garbage collector cannot reset it meanwhile. */
+  owner: object | undefined;
   bytes: Uint8Array;
   offset: number;
   size: number;
@@ -124,7 +126,7 @@ export class OutStream implements Child {
   }
 
   /** Encodes and queues a value (channel streams). */
-  sendValue(value: unknown, signal?: AbortSignal): Promise<void> {
+  sendValue(value: unknown, signal?: AbortSignal, owner?: object): Promise<void> {
     if (this.state !== State.Open) return Promise.reject(this.sendError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     let prepared;
@@ -134,7 +136,7 @@ export class OutStream implements Child {
       return Promise.reject(error);
     }
     this.messages++;
-    return this.enqueue(prepared.bytes, prepared.offset, prepared.size, prepared.children, signal);
+    return this.enqueue(prepared.bytes, prepared.offset, prepared.size, prepared.children, signal, owner);
   }
 
   /** Queues raw bytes (byte streams), split into frames of at most 16 KiB. */
@@ -144,18 +146,25 @@ export class OutStream implements Child {
     let last: Promise<void> = RESOLVED;
     for (let o = 0; o < chunk.byteLength; o += MAX_FRAME_PAYLOAD) {
       const piece = chunk.subarray(o, Math.min(o + MAX_FRAME_PAYLOAD, chunk.byteLength));
-      last = this.enqueue(piece, 0, piece.byteLength, undefined, undefined);
+      last = this.enqueue(piece, 0, piece.byteLength, undefined, undefined, undefined);
     }
     return last;
   }
 
-  private enqueue(bytes: Uint8Array, offset: number, size: number, children: Child[] | undefined, signal: AbortSignal | undefined): Promise<void> {
+  private enqueue(
+    bytes: Uint8Array,
+    offset: number,
+    size: number,
+    children: Child[] | undefined,
+    signal: AbortSignal | undefined,
+    owner: object | undefined,
+  ): Promise<void> {
     if (this.waiting.length === 0 && this.canAdmit(size)) {
       this.admit(bytes, offset, size, children);
       return RESOLVED;
     }
     return new Promise<void>((resolve, reject) => {
-      const w: Waiting = { bytes, offset, size, children, resolve, reject, signal, onAbort: undefined };
+      const w: Waiting = { owner, bytes, offset, size, children, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         w.onAbort = () => {
           const i = this.waiting.indexOf(w);

@@ -46,7 +46,7 @@ export class RemoteSender<T> extends AbstractSender<T> {
   send(value: T, options?: WaitOptions): Promise<void> {
     const stream = this.stream;
     if (stream === null) return Promise.reject(transferredError());
-    return stream.sendValue(value, options?.signal);
+    return stream.sendValue(value, options?.signal, this);
   }
 
   close(): Promise<void> {

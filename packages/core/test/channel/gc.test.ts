@@ -60,4 +60,30 @@ describe('garbage-collected ends', () => {
     await (live as Sender<number>).send(5);
     expect(await (rx as Receiver<number>).receive()).toBe(5);
   }, 10_000);
+
+  it('a pending receive keeps its receiver alive (no reset while someone waits on it)', async () => {
+    let sender: Sender<number> | undefined;
+    let pending: Promise<number> | undefined;
+    (() => {
+      const [rx, tx] = pipe<number>();
+      sender = tx;
+      pending = rx.receive(); // the only reference to rx is the call waiting on it
+    })();
+    await collectUntil(() => false);
+    await (sender as Sender<number>).send(7);
+    expect(await pending).toBe(7);
+  }, 10_000);
+
+  it('a pending send keeps its sender alive', async () => {
+    let receiver: Receiver<number> | undefined;
+    let pending: Promise<void> | undefined;
+    (() => {
+      const [rx, tx] = pipe<number>();
+      receiver = rx;
+      pending = tx.send(3);
+    })();
+    await collectUntil(() => false);
+    expect(await (receiver as Receiver<number>).receive()).toBe(3);
+    await pending;
+  }, 10_000);
 });
