@@ -44,6 +44,8 @@ export interface StreamHost {
   announce(child: Child, parent: number): void;
   /** The stream has data to write. */
   schedule(stream: import('./out-stream.js').OutStream): void;
+  /** Session credit taken by data that will never be sent (a reset dropped it) comes back. */
+  restoreCredit(bytes: number): void;
   /** The stream waits for credit (stream or session). */
   blockedOnCredit(stream: import('./out-stream.js').OutStream): void;
   /** Returns consumed bytes to the peer: to stream `id` and the session (id 0: session only). */

@@ -318,9 +318,14 @@ export class OutStream implements Child {
       w.reject(sendError);
     }
     // Unwritten messages: their children were never announced (or only partly sent), so reset them.
+    let unsent = 0;
     for (const o of this.outbox.drain()) {
-      if (o !== CLOSE_MARK) resetChildren(o.children, childReason);
+      if (o === CLOSE_MARK) continue;
+      resetChildren(o.children, childReason);
+      unsent += o.size - o.sent;
     }
+    // Admitted bytes that never went out took session credit the peer will never return.
+    if (unsent > 0) this.host.restoreCredit(unsent);
   }
 
   private finish(): void {

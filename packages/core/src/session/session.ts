@@ -366,6 +366,11 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     this.blocked.add(stream);
   }
 
+  restoreCredit(bytes: number): void {
+    this.sendCredit += bytes;
+    if (this.phase === Phase.Open) this.retryBlocked();
+  }
+
   returnCredit(id: number, bytes: number): void {
     if (bytes > 0) this.writeControl(encodeCredit(id, bytes));
   }
