@@ -2,7 +2,9 @@
 // The libchan demo server: one Node http server (no framework) that
 //   - serves the vite-built page from apps/demo/dist,
 //   - answers GET /config.json with the endpoints the page may use,
-//   - runs libchan sessions over WebSocket at /chan (same origin).
+//   - runs libchan sessions over WebSocket at /chan (same origin),
+//   - starts the WebTransport sidecar (webtransport-sidecar.ts on Deno: native
+//     HTTP/3, which Node cannot serve) and offers it in /config.json.
 //
 //   PORT (default 5173; 0 picks a free port)   HOST (default 127.0.0.1)
 //   DEMO_QUIET=1 silences the one-line event log (sessions, feeds, uploads).
@@ -17,7 +19,10 @@
 //   { op: 'upload', name, size, bytes, ret } → { name, size, sha256, ms }
 // A malformed request resets its channel (and every channel inside it); a bad
 // client never takes the server down.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -37,6 +42,8 @@ const log = (line) => {
 };
 
 const distDir = fileURLToPath(new URL('./dist/', import.meta.url));
+const rootDir = fileURLToPath(new URL('../../', import.meta.url));
+/** `webtransport` is `{ url, certificateHash }` (hex SHA-256) while the sidecar runs, else null. */
 const CONFIG = { ws: '/chan', webtransport: null };
 
 // ---------------------------------------------------------------- static files
@@ -325,6 +332,113 @@ function onSession(session, request) {
   })();
 }
 
+
+// ---------------------------------------------------------------- WebTransport sidecar
+
+const SIDECAR_TIMEOUT_MS = 8000;
+let sidecar;
+/** When shutdown began (0: running). */
+let stopping = 0;
+
+/** The deno binary: DENO_BIN, else the one installed with @libchan/transport-webtransport. */
+function denoBinary() {
+  const candidates = [
+    process.env.DENO_BIN,
+    join(rootDir, 'packages', 'transport-webtransport', 'node_modules', 'deno', 'deno'),
+    join(rootDir, 'packages', 'transport-webtransport', 'node_modules', '.bin', 'deno'),
+    join(rootDir, 'node_modules', '.bin', 'deno'),
+  ].filter(Boolean);
+  return candidates.find((path) => existsSync(path));
+}
+
+/**
+ * Starts webtransport-sidecar.ts and resolves with its { port, certificateHash },
+ * or with undefined (one line logged) when deno is missing or it does not start in time.
+ */
+async function startSidecar() {
+  if (process.env.DEMO_WEBTRANSPORT === '0') return undefined;
+  const warn = (why) => console.warn(`libchan demo: WebTransport off (${why}); WebSocket only`);
+  const deno = denoBinary();
+  if (!deno) {
+    warn('no deno binary: set DENO_BIN or run `npx -y pnpm@12.4.2 install`');
+    return undefined;
+  }
+  const script = fileURLToPath(new URL('./webtransport-sidecar.ts', import.meta.url));
+  let child;
+  try {
+    child = spawn(deno, ['run', '--unstable-net', '-A', script], {
+      cwd: rootDir,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+    });
+  } catch (err) {
+    warn(`cannot start deno: ${err.message}`);
+    return undefined;
+  }
+  sidecar = child;
+  child.stdin.on('error', () => {});
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  let info;
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  exited.then((how) => {
+    if (sidecar === child) sidecar = undefined;
+    if (info && !stopping) {
+      CONFIG.webtransport = null;
+      console.warn(`libchan demo: the WebTransport sidecar exited (${how}); WebSocket only now`);
+    }
+  });
+  const lastLine = () => stderr.trim().split('\n').at(-1)?.slice(0, 200) ?? '';
+  return new Promise((resolve) => {
+    const fail = (why) => {
+      clearTimeout(timer);
+      if (info) return;
+      info = null;
+      child.kill('SIGKILL');
+      warn(why);
+      resolve(undefined);
+    };
+    const timer = setTimeout(() => fail(`the sidecar printed no port within ${SIDECAR_TIMEOUT_MS} ms`), SIDECAR_TIMEOUT_MS);
+    child.once('error', (err) => fail(`cannot start deno: ${err.message}`));
+    exited.then((how) => fail(`the sidecar exited (${how}) before listening${lastLine() ? `: ${lastLine()}` : ''}`));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let data;
+      try {
+        data = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (info === undefined && Number.isInteger(data?.port) && typeof data.certificateHash === 'string') {
+        clearTimeout(timer);
+        info = { port: data.port, certificateHash: data.certificateHash };
+        resolve(info);
+      } else if (typeof data?.log === 'string') log(`wt ${data.log}`);
+      else if (data?.error) console.error(`libchan demo: WebTransport sidecar: ${String(data.error).slice(0, 2000)}`);
+    });
+  });
+}
+
+/** Ends the sidecar (stdin EOF asks it to stop; SIGTERM too; SIGKILL if it lingers). */
+function stopSidecar(force = false) {
+  const child = sidecar;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    child.stdin.end();
+    child.kill(force ? 'SIGKILL' : 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+process.on('exit', () => stopSidecar(true));
+
+const wt = await startSidecar();
+if (wt) {
+  CONFIG.webtransport = { url: `https://127.0.0.1:${wt.port}/chan`, certificateHash: wt.certificateHash };
+  log(`WebTransport (HTTP/3, Deno sidecar) at ${CONFIG.webtransport.url}`);
+}
+
 // ---------------------------------------------------------------- start / stop
 
 const listener = await listenWebSocket(
@@ -339,6 +453,7 @@ const listener = await listenWebSocket(
 );
 
 server.on('error', (err) => {
+  stopSidecar(true);
   console.error(`libchan demo: cannot listen on ${host}:${port}: ${err.message}`);
   process.exit(1);
 });
@@ -352,7 +467,6 @@ server.listen(port, host, () => {
   );
 });
 
-let stopping = 0;
 async function shutdown(signal) {
   if (stopping) {
     // A second Ctrl-C forces the exit (duplicates within a second — a terminal's
@@ -366,7 +480,10 @@ async function shutdown(signal) {
   hard.unref();
   // End the feeds first (a clean end the pages see), then close sessions gracefully.
   await Promise.allSettled([...feeds].map((tx) => tx.close()));
+  const sidecarExited = sidecar ? new Promise((resolve) => sidecar.once('exit', resolve)) : undefined;
+  stopSidecar();
   await listener.close().catch(() => {});
+  if (sidecarExited) await Promise.race([sidecarExited, new Promise((resolve) => setTimeout(resolve, 2500))]);
   await new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections?.();

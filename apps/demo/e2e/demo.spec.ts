@@ -44,7 +44,7 @@ function ensureBuilt(): void {
     newest(join(demoDir, 'vite.config.ts')),
     newest(join(demoDir, 'src')),
     newest(join(demoDir, 'public')),
-    ...['core', 'transport-ws', 'transport-broadcast'].map((p) => newest(join(root, 'packages', p, 'dist'), (f) => f.endsWith('.js'))),
+    ...['core', 'transport-ws', 'transport-webtransport', 'transport-broadcast'].map((p) => newest(join(root, 'packages', p, 'dist'), (f) => f.endsWith('.js'))),
   );
   if (built > sources) return;
   const pkg = join(demoDir, 'node_modules', 'vite', 'package.json');
@@ -159,24 +159,33 @@ function testBytes(size: number): Buffer {
 
 // ---------------------------------------------------------------- tests
 
-test('page loads, connects over WebSocket, and shows WebTransport disabled with a note', async ({ page, request }) => {
+test('page loads, connects over WebSocket, and offers WebTransport only when /config.json has it', async ({ page, request }) => {
   test.setTimeout(30_000);
   const errors = await open(page);
+  const config = await request.get(new URL('/config.json', baseURL).href, { timeout: 5_000 });
+  expect(config.status()).toBe(200);
+  expect(config.headers()['content-type']).toContain('application/json');
+  const body = (await config.json()) as { ws: string; webtransport: { url: string; certificateHash: string } | null };
   await expect(page).toHaveTitle('libchan for the web — demo');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('libchan for the web — demo');
   await expect(page.getByTestId('conn-state')).toContainText('connected');
   await expect(page.getByTestId('reconnect')).toBeHidden();
   await expect(page.getByTestId('transport-ws')).toBeChecked();
-  await expect(page.getByTestId('transport-wt')).toBeDisabled();
-  await expect(page.getByTestId('wt-note')).toContainText('WebTransport arrives later');
+  if (body.webtransport === null) {
+    expect(body).toEqual({ ws: '/chan', webtransport: null });
+    await expect(page.getByTestId('transport-wt')).toBeDisabled();
+    await expect(page.getByTestId('wt-note')).toContainText('WebTransport is off');
+  } else {
+    expect(body.ws).toBe('/chan');
+    expect(body.webtransport.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/chan$/);
+    expect(body.webtransport.certificateHash).toMatch(/^[0-9a-f]{64}$/);
+    await expect(page.getByTestId('transport-wt')).toBeEnabled();
+    await expect(page.getByTestId('wt-note')).toContainText(body.webtransport.url);
+  }
   // Every panel is there, with an accessible name.
   for (const name of ['Ask the server', 'Live feed', 'Upload', 'Cross-tab', 'Channel inspector']) {
     await expect(page.getByRole('region', { name })).toBeVisible();
   }
-  const config = await request.get(new URL('/config.json', baseURL).href, { timeout: 5_000 });
-  expect(config.status()).toBe(200);
-  expect(config.headers()['content-type']).toContain('application/json');
-  expect(await config.json()).toEqual({ ws: '/chan', webtransport: null });
   const missing = await request.get(new URL('/no-such-page', baseURL).href, { timeout: 5_000 });
   expect(missing.status()).toBe(404);
   const traversal = await request.get(new URL('/..%2f..%2fpackage.json', baseURL).href, { timeout: 5_000 });
@@ -273,6 +282,68 @@ test('upload: a 3 MiB file streams up with flow-controlled progress; size and SH
   expect(seen.at(-1)).toBe(size);
   expect([...seen].sort((a, b) => a - b)).toEqual(seen); // never backwards
   await shot(page, 'panel-upload', 'upload');
+  expect(errors).toEqual([]);
+});
+
+test('WebTransport: the switch reconnects over native HTTP/3 (Deno sidecar); ask, live feed and upload work over it', async ({ page, request }) => {
+  test.setTimeout(60_000);
+  const config = (await (await request.get(new URL('/config.json', baseURL).href, { timeout: 5_000 })).json()) as {
+    webtransport: { url: string; certificateHash: string } | null;
+  };
+  test.skip(config.webtransport === null, '/config.json says webtransport: null — the Deno sidecar did not start (no deno binary?), so there is nothing to switch to');
+  const errors = await open(page);
+  const before = server!.output();
+  await page.locator('label[for=transport-wt]').click();
+  await expect(page.getByTestId('transport-wt')).toBeChecked();
+  await expect(page.getByTestId('conn-state')).toHaveAttribute('data-state', 'open', { timeout: 15_000 });
+  await expect(page.getByTestId('conn-state')).toContainText(`WebTransport ${config.webtransport!.url}`);
+  // The inspector shows the WebTransport session (and no longer the WebSocket one).
+  const session = page.locator('[data-testid=inspector-session][data-key=wt]');
+  await expect(session).toHaveAttribute('data-state', 'open', { timeout: 5_000 });
+  await expect(page.locator('[data-testid=inspector-session][data-key=ws]')).toHaveCount(0);
+  await expect(page.locator('[data-testid=inspector-node][data-label=asks]')).toHaveAttribute('data-parent', '0', { timeout: 5_000 });
+  await expect.poll(() => server!.output().slice(before.length), { timeout: 5_000 }).toMatch(/wt session \d+ open over WebTransport/);
+
+  // Ask.
+  await page.getByTestId('ask-input').fill('step on no pets');
+  await page.getByTestId('ask-button').click();
+  await expect(page.getByTestId('ask-answer')).toContainText('“step on no pets”', { timeout: 10_000 });
+  await expect(page.getByTestId('ask-answer')).toContainText('palindrome');
+  await expect(page.getByTestId('ask-meta')).toContainText(/answer #\d+ · server time/);
+
+  // Live feed: start, ticks, stop crosses the wire.
+  await page.getByTestId('feed-start').click();
+  await expect(page.getByTestId('feed-state')).toHaveAttribute('data-state', 'running', { timeout: 10_000 });
+  await expect.poll(async () => Number(await page.getByTestId('feed-count').textContent()), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+  const ticks = page.locator('[data-testid=inspector-node][data-label="feed ticks"]');
+  await expect(ticks).toHaveAttribute('data-state', 'open', { timeout: 5_000 });
+  await page.getByTestId('feed-stop').click();
+  await expect(page.getByTestId('feed-state')).toHaveAttribute('data-state', 'stopped', { timeout: 5_000 });
+  await expect(ticks).toHaveAttribute('data-state', 'ended', { timeout: 5_000 });
+  await expect
+    .poll(() => server!.output().slice(before.length), { timeout: 5_000 })
+    .toMatch(/wt session \d+: feed \d+ stopped after \d+ ticks \(ChannelClosedError RECEIVER_CLOSED\)/);
+
+  // A small upload: size and SHA-256 match.
+  const size = 300 * 1024;
+  const buffer = testBytes(size);
+  const sha256 = createHash('sha256').update(buffer).digest('hex');
+  await page.getByTestId('upload-input').setInputFiles({ name: 'small-over-wt.bin', mimeType: 'application/octet-stream', buffer }, { timeout: 10_000 });
+  await expect(page.getByTestId('upload-size')).toHaveAttribute('data-bytes', String(size), { timeout: 20_000 });
+  await expect(page.getByTestId('upload-sha256')).toHaveText(sha256);
+  await expect(page.getByTestId('upload-match')).toHaveAttribute('data-match', 'true', { timeout: 10_000 });
+  await expect(page.locator('[data-testid=inspector-node][data-label="file bytes"]')).toHaveAttribute('data-kind', 'bytes', { timeout: 5_000 });
+  expect(server!.output().slice(before.length)).toMatch(/wt session \d+: upload \d+ "small-over-wt\.bin" 307200 bytes/);
+  await shot(page, 'panel-inspector', 'inspector-webtransport');
+
+  // And back: the switch returns to WebSocket.
+  await page.locator('label[for=transport-ws]').click();
+  await expect(page.getByTestId('transport-ws')).toBeChecked();
+  await expect(page.getByTestId('conn-state')).toContainText('WebSocket /chan', { timeout: 10_000 });
+  await expect(page.locator('[data-testid=inspector-session][data-key=ws]')).toHaveAttribute('data-state', 'open', { timeout: 5_000 });
+  await page.getByTestId('ask-input').fill('back on sockets');
+  await page.getByTestId('ask-button').click();
+  await expect(page.getByTestId('ask-answer')).toContainText('“stekcos no kcab”', { timeout: 10_000 });
   expect(errors).toEqual([]);
 });
 

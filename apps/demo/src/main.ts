@@ -1,10 +1,13 @@
 /**
- * The libchan demo page: one session to the server over WebSocket (/chan),
- * three top-level channels on it (asks, feeds, uploads), every request with
+ * The libchan demo page: one session to the server over WebSocket (/chan) or,
+ * when the server offers it, native WebTransport (HTTP/3, a self-signed
+ * certificate accepted by its SHA-256), three top-level channels on it (asks, feeds, uploads), every request with
  * its own reply channel; tab-to-tab sessions over BroadcastChannel; and a
  * live inspector of all of them. No framework.
  */
 import { isReceiver, pipe, type Receiver, type Sender, type Session } from '@libchan/core';
+// The browser entry: native WebTransport only (never the @fails-components ponyfill).
+import { connectWebTransport } from '@libchan/transport-webtransport';
 import { connectWebSocket } from '@libchan/transport-ws';
 import { setupCrossTab } from './crosstab.js';
 import { formatBytes, Inspector } from './inspector.js';
@@ -19,10 +22,19 @@ type Request =
   | { op: 'feed'; ret: Sender<{ feed: Receiver<Tick> }> }
   | { op: 'upload'; name: string; size: number; bytes: ReadableStream<Uint8Array>; ret: Sender<UploadResult> };
 
+interface WebTransportConfig {
+  /** https://127.0.0.1:PORT/chan */
+  url: string;
+  /** Hex SHA-256 of the server's self-signed certificate (for serverCertificateHashes). */
+  certificateHash: string;
+}
+
 interface Config {
   ws: string;
-  webtransport: string | null;
+  webtransport: WebTransportConfig | null;
 }
+
+type Transport = 'ws' | 'wt';
 
 // ---------------------------------------------------------------- dom
 
@@ -36,6 +48,7 @@ const ui = {
   status: $('#conn-status'),
   statusText: $('#conn-text'),
   reconnect: $<HTMLButtonElement>('#reconnect'),
+  wsRadio: $<HTMLInputElement>('#transport-ws'),
   wtRadio: $<HTMLInputElement>('#transport-wt'),
   wtNote: $('#wt-note'),
   askForm: $<HTMLFormElement>('#ask-form'),
@@ -76,6 +89,8 @@ const tab = setupCrossTab(inspector);
 type ConnState = 'connecting' | 'open' | 'closed' | 'failed';
 
 interface Connection {
+  /** The transport, also the inspector's key for the session. */
+  key: Transport;
   session: Session;
   asks: Sender<Request>;
   feeds: Sender<Request>;
@@ -86,6 +101,8 @@ let conn: Connection | undefined;
 let connState: ConnState = 'connecting';
 let config: Config = { ws: '/chan', webtransport: null };
 let generation = 0;
+/** The transport of the current (or next) connection; also the inspector key of its session. */
+let transport: Transport = 'ws';
 
 function setState(state: ConnState, text: string): void {
   connState = state;
@@ -105,22 +122,41 @@ const errorText = (error: unknown): string => {
   return e?.cause?.message && !msg.includes(e.cause.message) ? `${msg} (${e.cause.message})` : msg;
 };
 
+function webTransportConfig(value: unknown): WebTransportConfig | null {
+  if (value === null || typeof value !== 'object') return null;
+  const { url, certificateHash } = value as Partial<WebTransportConfig>;
+  if (typeof url !== 'string' || !/^https:\/\//.test(url)) return null;
+  if (typeof certificateHash !== 'string' || !/^[0-9a-f]{64}$/i.test(certificateHash)) return null;
+  return { url, certificateHash: certificateHash.toLowerCase() };
+}
+
+function hashBytes(hexText: string): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(hexText.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hexText.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+const hasWebTransport = typeof (globalThis as { WebTransport?: unknown }).WebTransport === 'function';
+
 async function loadConfig(): Promise<void> {
   try {
     const res = await fetch('/config.json', { cache: 'no-store' });
     if (res.ok) {
-      const data = (await res.json()) as Partial<Config>;
-      config = { ws: typeof data.ws === 'string' ? data.ws : '/chan', webtransport: typeof data.webtransport === 'string' ? data.webtransport : null };
+      const data = (await res.json()) as { ws?: unknown; webtransport?: unknown };
+      config = { ws: typeof data.ws === 'string' ? data.ws : '/chan', webtransport: webTransportConfig(data.webtransport) };
     }
   } catch {
     // keep the defaults: same-origin /chan
   }
   if (config.webtransport === null) {
     ui.wtRadio.disabled = true;
-    ui.wtNote.innerHTML = 'WebTransport arrives later: this server offers none yet (<code>webtransport: null</code> in <code>/config.json</code>).';
+    ui.wtNote.innerHTML = 'WebTransport is off: this server offers none (<code>webtransport: null</code> in <code>/config.json</code> — the Deno sidecar did not start).';
+  } else if (!hasWebTransport) {
+    ui.wtRadio.disabled = true;
+    ui.wtNote.textContent = `This browser has no native WebTransport; the server offers it at ${config.webtransport.url}. WebSocket is used.`;
   } else {
     ui.wtRadio.disabled = false;
-    ui.wtNote.textContent = `WebTransport endpoint: ${config.webtransport}. The page client for it arrives with @libchan/transport-webtransport; WebSocket is used meanwhile.`;
+    ui.wtNote.textContent = `WebTransport endpoint: ${config.webtransport.url} (HTTP/3, self-signed certificate accepted by its SHA-256 ${config.webtransport.certificateHash.slice(0, 16)}…).`;
   }
 }
 
@@ -132,28 +168,50 @@ function wsURL(path: string): string {
 
 async function connect(): Promise<void> {
   const gen = ++generation;
+  const previous = conn;
   conn = undefined;
-  setState('connecting', 'connecting…');
+  // A transport switch: stop the feed on the old session, then end it gracefully.
+  if (feed) {
+    feed.close(new Error('transport switched'));
+    feed = undefined;
+    setFeedState('stopped', `stopped after ${tickCount} ticks (transport switched)`);
+    ui.feedStop.disabled = true;
+  }
+  if (previous) void previous.session.close().catch(() => {});
+  const key = transport;
+  const wt = key === 'wt' ? config.webtransport : null;
+  const label = wt ? 'WebTransport' : 'WebSocket';
+  const where = wt ? wt.url : config.ws;
+  setState('connecting', `connecting over ${label}…`);
   try {
-    const session = await connectWebSocket(wsURL(config.ws), {
+    const options = {
       hello: { app: 'libchan-demo', tab: tab.name },
       handshakeTimeoutMs: 8000,
       inspectorHistory: 64, // the inspector shows short-lived reply channels with their final counts
-    });
+    };
+    const session = wt
+      ? await connectWebTransport(wt.url, { ...options, serverCertificateHashes: [{ algorithm: 'sha-256', value: hashBytes(wt.certificateHash) }] })
+      : await connectWebSocket(wsURL(config.ws), options);
     if (gen !== generation) {
       session.abort();
       return;
     }
-    inspector.track('ws', session, 'WebSocket', `→ server ${config.ws}`, { sticky: true });
+    // One server session on the inspector at a time: the one in use.
+    for (const other of ['ws', 'wt'] as const) if (other !== key) inspector.untrack(other);
+    inspector.track(key, session, label, `→ server ${where}`, { sticky: true });
     const local = (s: { parent: number; openedBy: string }): boolean => s.parent === 0 && s.openedBy === 'local';
     const asks = await session.openSender<Request>();
-    inspector.nameNewest('ws', 'asks', local);
+    inspector.nameNewest(key, 'asks', local);
     const feeds = await session.openSender<Request>();
-    inspector.nameNewest('ws', 'feed requests', local);
+    inspector.nameNewest(key, 'feed requests', local);
     const uploads = await session.openSender<Request>();
-    inspector.nameNewest('ws', 'uploads', local);
-    conn = { session, asks, feeds, uploads };
-    setState('open', `connected · WebSocket ${config.ws}`);
+    inspector.nameNewest(key, 'uploads', local);
+    if (gen !== generation) {
+      void session.close().catch(() => {});
+      return;
+    }
+    conn = { key, session, asks, feeds, uploads };
+    setState('open', `connected · ${label} ${where}`);
     const ended = (error?: unknown): void => {
       if (gen !== generation) return;
       conn = undefined;
@@ -170,6 +228,16 @@ async function connect(): Promise<void> {
 ui.reconnect.addEventListener('click', () => {
   void connect();
 });
+
+for (const radio of [ui.wsRadio, ui.wtRadio]) {
+  radio.addEventListener('change', () => {
+    if (!radio.checked) return;
+    const next: Transport = radio === ui.wtRadio ? 'wt' : 'ws';
+    if (next === transport && (connState === 'open' || connState === 'connecting')) return;
+    transport = next;
+    void connect();
+  });
+}
 
 // ---------------------------------------------------------------- 1. ask
 
@@ -254,6 +322,7 @@ ui.feedStart.addEventListener('click', async () => {
   ui.feedStart.disabled = true;
   setFeedState('starting', 'starting…');
   const [replies, ret] = pipe<{ feed: Receiver<Tick> }>();
+  const key = conn.key;
   let receiver: Receiver<Tick>;
   try {
     await conn.feeds.send({ op: 'feed', ret });
@@ -268,7 +337,7 @@ ui.feedStart.addEventListener('click', async () => {
     ui.feedStart.disabled = connState !== 'open';
     return;
   }
-  inspector.nameNewest('ws', 'feed ticks', (s) => s.openedBy === 'peer' && s.kind === 'channel' && s.direction === 'receive' && s.parent !== 0);
+  inspector.nameNewest(key, 'feed ticks', (s) => s.openedBy === 'peer' && s.kind === 'channel' && s.direction === 'receive' && s.parent !== 0);
   feed = receiver;
   ticks = [];
   tickCount = 0;
@@ -380,8 +449,9 @@ async function upload(file: File): Promise<void> {
   const [replies, ret] = pipe<UploadResult>();
   const started = performance.now();
   try {
+    const key = conn.key;
     await conn.uploads.send({ op: 'upload', name: file.name.slice(0, 255), size: file.size, bytes, ret });
-    inspector.nameNewest('ws', 'file bytes', (s) => s.kind === 'bytes' && s.openedBy === 'local');
+    inspector.nameNewest(key, 'file bytes', (s) => s.kind === 'bytes' && s.openedBy === 'local');
     inspector.poll();
     const result = await replies.receive({ signal: AbortSignal.timeout(120_000) });
     inspector.poll();
