@@ -146,6 +146,8 @@ export class OutStream implements Child {
     let last: Promise<void> = RESOLVED;
     for (let o = 0; o < chunk.byteLength; o += MAX_FRAME_PAYLOAD) {
       const piece = chunk.subarray(o, Math.min(o + MAX_FRAME_PAYLOAD, chunk.byteLength));
+      // Only the last piece's promise is returned; the others settle the same way and must not go unhandled.
+      last.catch(() => {});
       last = this.enqueue(piece, 0, piece.byteLength, undefined, undefined, undefined);
     }
     return last;

@@ -9,6 +9,7 @@
  * speed: "still pending" is asserted only after a synchronisation round trip
  * over the same ordered link, or where no progress is possible at all.
  */
+import { defaults } from '../../src/config.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ChannelClosedError,
@@ -63,8 +64,8 @@ export const numberSchema: Schema<number> = {
   },
 };
 
-/** A message that takes a whole default window (it may go because the window is fully open). */
-const WINDOW_FILLER = 300_000;
+/** One message larger than the default stream window: after it, the next send on that stream waits for credit. */
+const WINDOW_FILLER = defaults.initialWindowBytes + 40_000;
 
 export function scenarioSuite(name: string, makePair: MakePair, opts: { skip?: string[] } = {}): void {
   const skip = new Set(opts.skip ?? []);
