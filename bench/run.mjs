@@ -11,7 +11,7 @@
 //   --warmup N        untimed warm-up rounds per case (default 1)
 //   --quick           a smoke run: 1/10 of the operations, 3 rounds (numbers are rough)
 //   --timeout S       per-suite watchdog in seconds (default 300)
-//   --no-build        skip `tsc -b packages/core` (use the dist/ already there)
+//   --no-build        skip `tsc -b packages/core packages/transport-ws` (use the dist/ already there)
 //   --in-process      run suites in this process (for debugging with --inspect)
 //   --list            print the suites and exit
 //
@@ -80,9 +80,11 @@ function fail(message) {
 function build() {
   const tsc = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tsc.cmd' : 'tsc');
   if (!existsSync(tsc)) fail(`${tsc} not found — run \`npx -y pnpm@12.4.2 install\` first`);
-  process.stderr.write('bench: building packages/core (tsc -b)…\n');
-  const r = spawnSync(tsc, ['-b', 'packages/core'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) fail(`tsc -b packages/core failed (exit ${r.status ?? r.signal}); fix the build or pass --no-build`);
+  // transport-ws for the ws suite (it imports packages/transport-ws/dist).
+  const projects = ['packages/core', 'packages/transport-ws'];
+  process.stderr.write(`bench: building ${projects.join(' ')} (tsc -b)…\n`);
+  const r = spawnSync(tsc, ['-b', ...projects], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) fail(`tsc -b ${projects.join(' ')} failed (exit ${r.status ?? r.signal}); fix the build or pass --no-build`);
 }
 
 /** The commit measured, and whether packages/ had uncommitted changes (the numbers then describe the working tree). */

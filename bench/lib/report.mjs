@@ -55,7 +55,8 @@ export class Report {
    *   metric         label, default 'throughput' (or 'time per op' with `per`)
    *   unit           default 'ops/s'; with `per: 'µs'` (or 'ns', 'ms', 's') the value is time per op
    *   group, baseline: true   ratio column: value / baseline's value, same group and metric
-   *   target         { min } or { max }: the row shows whether the median meets it
+   *   target         { min } or { max }: the row shows whether the median meets it; or, relative to
+   *                  the group's baseline (same metric), { minRatio } or { maxRatio }, e.g. { minRatio: 0.8 }
    *   warmup, rounds override the run's defaults
    */
   async measure(caseName, spec) {
@@ -115,6 +116,8 @@ export class Report {
   /**
    * Adds a row from samples measured by the suite itself (one number per round).
    * spec: { metric, unit, samples, better = 'higher', group, baseline, target, ops }
+   * A relative target ({ minRatio } / { maxRatio }) is checked against the baseline row of the same
+   * group and metric recorded before this one (and again by withRatios, e.g. in best-of.mjs).
    */
   record(caseName, spec) {
     if (!Array.isArray(spec.samples) || spec.samples.length === 0) throw new TypeError(`${caseName}: samples must be a non-empty array`);
@@ -136,8 +139,12 @@ export class Report {
       group: spec.group ?? '',
       baseline: spec.baseline === true,
       target: spec.target,
-      targetMet: spec.target === undefined ? undefined : meetsTarget(s.median, spec.target),
+      targetMet: undefined,
     };
+    if (row.target !== undefined) {
+      const base = this.rows.find((r) => r.baseline && ratioKey(r) === ratioKey(row));
+      row.targetMet = meetsTarget(row.value, row.target, base === undefined || base.value === 0 ? null : row.value / base.value);
+    }
     this.rows.push(row);
     this.onRow?.(row);
     if (!this.options.quiet) {
@@ -148,18 +155,30 @@ export class Report {
   }
 }
 
-export function meetsTarget(value, target) {
+/** Whether `value` meets `target`; a relative target ({ minRatio, maxRatio }) needs `ratio` (else: not met). */
+export function meetsTarget(value, target, ratio = null) {
   if (target.min !== undefined && value < target.min) return false;
   if (target.max !== undefined && value > target.max) return false;
+  if (target.minRatio !== undefined && (ratio === null || ratio < target.minRatio)) return false;
+  if (target.maxRatio !== undefined && (ratio === null || ratio > target.maxRatio)) return false;
   return true;
 }
 
-/** Adds `ratio` (value / baseline value, same group and metric) to each row; null when no baseline. */
+function ratioKey(r) {
+  return `${r.group}\u0000${r.metric}\u0000${r.unit}`;
+}
+
+/**
+ * Adds `ratio` (value / baseline value, same group and metric) to each row; null when no baseline.
+ * Rows with a relative target get `targetMet` re-evaluated against that ratio.
+ */
 export function withRatios(rows) {
   const base = new Map();
-  for (const r of rows) if (r.baseline) base.set(`${r.group}\u0000${r.metric}\u0000${r.unit}`, r.value);
+  for (const r of rows) if (r.baseline) base.set(ratioKey(r), r.value);
   return rows.map((r) => {
-    const b = base.get(`${r.group}\u0000${r.metric}\u0000${r.unit}`);
-    return { ...r, ratio: b === undefined || b === 0 ? null : r.value / b };
+    const b = base.get(ratioKey(r));
+    const ratio = b === undefined || b === 0 ? null : r.value / b;
+    const relative = r.target !== undefined && (r.target.minRatio !== undefined || r.target.maxRatio !== undefined);
+    return { ...r, ratio, ...(relative ? { targetMet: meetsTarget(r.value, r.target, ratio) } : {}) };
   });
 }

@@ -16,8 +16,15 @@ export function onClose(callback) {
 }
 
 let closeCallback;
+/** The longest a child lingers after its parent asked it to close (or went away). */
+const HARD_EXIT_MS = 3_000;
 if (process.send) {
+  let shuttingDown = false;
   const shutdown = async () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    // A graceful close that hangs (a peer that never finishes) must not keep the child alive.
+    setTimeout(() => process.exit(0), HARD_EXIT_MS).unref();
     try {
       await closeCallback?.();
     } finally {

@@ -18,6 +18,8 @@ export function renderTable(rows) {
         const parts = [];
         if (r.target.min !== undefined) parts.push(`≥ ${formatNumber(r.target.min)}`);
         if (r.target.max !== undefined) parts.push(`≤ ${formatNumber(r.target.max)}`);
+        if (r.target.minRatio !== undefined) parts.push(`≥ ${r.target.minRatio.toFixed(2)}×`);
+        if (r.target.maxRatio !== undefined) parts.push(`≤ ${r.target.maxRatio.toFixed(2)}×`);
         cells.push(`${parts.join(', ')} ${r.targetMet ? '✓ met' : '✗ missed'}`);
       }
     }
