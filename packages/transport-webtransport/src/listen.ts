@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { Session, SessionOptions } from '@libchan/core';
+import { adoptSession, type Session, type SessionOptions } from '@libchan/core';
 import { certificateHash, createCertificate } from './cert.js';
 import { acceptWebTransport } from './connect.js';
 import { loadFails, type FailsSession } from './fails.js';
@@ -187,21 +187,7 @@ export async function listenWebTransport(
       maxWriteBytes,
       ...(onHello ? { verifyHello: (hello: unknown) => onHello(hello, info) } : {}),
     });
-    sessions.add(session);
-    const forget = (): void => {
-      sessions.delete(session);
-    };
-    session.closed.then(forget, forget);
-    session.ready.then(
-      () => {
-        try {
-          onSession(session, info);
-        } catch (error) {
-          session.abort(error);
-        }
-      },
-      () => {},
-    );
+    adoptSession(session, sessions, onSession, info);
   }
 
   const address = server.address();

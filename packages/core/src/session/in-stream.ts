@@ -304,26 +304,21 @@ export class InStream implements Child {
         return;
       }
       const item = this.queue.shift() as Item;
-      this.delivering = true;
-      t.writer.write(item.value as Uint8Array).then(
-        () => {
-          this.delivering = false;
-          this.consumed(item.size);
-          this.deliver();
-        },
-        (error: unknown) => {
-          this.delivering = false;
-          this.stop(error);
-        },
-      );
+      this.awaitDelivery(t.writer.write(item.value as Uint8Array), item);
       return;
     }
     if (this.queue.length === 0 && this.state === State.PeerClosed) this.finishClean(t);
   }
 
   private sendAndContinue(sender: AbstractSender<unknown>, item: Item, value: unknown): void {
+    // A pipe reports its receiver closing through kOnStop; a rejection here is a failed forward.
+    this.awaitDelivery(sender.send(value), item, () => disposeValue(value));
+  }
+
+  /** One delivery at a time: its credit goes back when the target took it; a failure stops the stream. */
+  private awaitDelivery(taken: Promise<void>, item: Item, onFail?: () => void): void {
     this.delivering = true;
-    sender.send(value).then(
+    taken.then(
       () => {
         this.delivering = false;
         this.consumed(item.size);
@@ -331,8 +326,7 @@ export class InStream implements Child {
       },
       (error: unknown) => {
         this.delivering = false;
-        disposeValue(value);
-        // A pipe reports its receiver closing through kOnStop; anything else is a failed forward.
+        onFail?.();
         this.stop(error);
       },
     );
