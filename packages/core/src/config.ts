@@ -58,6 +58,12 @@ export const defaults: Omit<ResolvedOptions, 'hello'> = {
   inspectorHistory: 0,
 };
 
+/** Defaults of the listeners every transport offers (listenWebSocket, listenSocket, listenBroadcast, listenWebTransport). */
+export const listenerDefaults = {
+  /** How long a listener's `close()` lets open channels finish before aborting their sessions. */
+  closeTimeoutMs: 5000,
+} as const;
+
 /** Largest payload of one MESSAGE or BYTES frame; bigger messages are split and interleaved. */
 export const MAX_FRAME_PAYLOAD = 16 * 1024;
 

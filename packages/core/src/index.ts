@@ -7,7 +7,7 @@ export {
   type ChannelClosedCode,
   type ProtocolErrorCode,
 } from './errors.js';
-export { resolveOptions as validateSessionOptions, type SessionOptions } from './config.js';
+export { defaults as sessionDefaults, listenerDefaults, resolveOptions as validateSessionOptions, type SessionOptions } from './config.js';
 export { Session, type AcceptOptions, type CloseOptions, type PeerInfo } from './session/session.js';
 export type { FrameLink, LinkSink } from './session/link.js';
 export type { SessionSnapshot, StreamSnapshot } from './session/host.js';
@@ -17,4 +17,4 @@ export { connectStream, FrameSplitter, joinFrames, MAX_STREAM_FRAME, splitBatch,
 export { afterTick, microtask } from './link/schedule.js';
 export { FrameBatch } from './link/batch.js';
 export { adoptSession } from './link/adopt.js';
-export { allocBytes, ownsBuffer } from './codec/bytes.js';
+export { allocBytes, encodeVarint, ownsBuffer, reasonText } from './codec/bytes.js';

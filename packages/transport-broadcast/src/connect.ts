@@ -3,7 +3,7 @@
  * to answer, or a given one), confirms it, and runs a session to it.
  * `listBroadcastListeners` asks who listens.
  */
-import { Session, SessionClosedError, validateSessionOptions } from '@libchan/core';
+import { Session, SessionClosedError, sessionDefaults, validateSessionOptions } from '@libchan/core';
 import { BroadcastLink } from './link.js';
 import { goodbyeOnPagehide, sessionOptions, type BroadcastOptions } from './endpoint.js';
 import { defaultBroadcastChannel, parseEnvelope, randomId, type BroadcastChannelConstructor, type Envelope } from './envelope.js';
@@ -25,7 +25,7 @@ export function connectBroadcast(name: string, options: ConnectBroadcastOptions 
   } catch (error) {
     return Promise.reject(error);
   }
-  const timeoutMs = opts.handshakeTimeoutMs ?? 10_000;
+  const timeoutMs = opts.handshakeTimeoutMs ?? sessionDefaults.handshakeTimeoutMs;
   const channel = new Ctor(name);
   const id = randomId();
   const sessionId = randomId();

@@ -3,7 +3,7 @@
  * confirmed connector gets its own session; frames are addressed by
  * endpoint id and session id, so many sessions share one name.
  */
-import { adoptSession, Session, validateSessionOptions } from '@libchan/core';
+import { adoptSession, listenerDefaults, Session, sessionDefaults, validateSessionOptions } from '@libchan/core';
 import { BroadcastLink } from './link.js';
 import { goodbyeOnPagehide, sessionOptions, type BroadcastOptions } from './endpoint.js';
 import { defaultBroadcastChannel, parseEnvelope, randomId, type Envelope } from './envelope.js';
@@ -13,7 +13,7 @@ export interface ListenBroadcastOptions extends BroadcastOptions {
   id?: string;
   /** Sees the connector's handshake `hello`; false refuses the session (`connectBroadcast` rejects). */
   onHello?: (hello: unknown) => boolean | Promise<boolean>;
-  /** How long `close()` lets open channels finish before aborting. Default 5000. */
+  /** How long `close()` lets open channels finish before aborting. Default `listenerDefaults.closeTimeoutMs` (5 s). */
   closeTimeoutMs?: number;
 }
 
@@ -24,12 +24,12 @@ export interface BroadcastListener extends AsyncDisposable {
 }
 
 export function listenBroadcast(name: string, onSession: (session: Session) => void, options: ListenBroadcastOptions = {}): BroadcastListener {
-  const { id = randomId(), onHello, closeTimeoutMs = 5000, ...rest } = options;
+  const { id = randomId(), onHello, closeTimeoutMs = listenerDefaults.closeTimeoutMs, ...rest } = options;
   const Ctor = rest.BroadcastChannel ?? defaultBroadcastChannel();
   const opts = sessionOptions(rest);
   validateSessionOptions(opts); // bad options throw here, not once per connector
   const channel = new Ctor(name);
-  const offerTimeoutMs = opts.handshakeTimeoutMs ?? 10_000;
+  const offerTimeoutMs = opts.handshakeTimeoutMs ?? sessionDefaults.handshakeTimeoutMs;
   const links = new Map<string, BroadcastLink>();
   const offers = new Map<string, { peer: string; timer: ReturnType<typeof setTimeout> }>();
   const sessions = new Set<Session>();

@@ -4,7 +4,7 @@
  * `acceptWebTransport` for a server-side session (Deno's
  * `Deno.upgradeWebTransport`, @fails-components' `sessionStream`).
  */
-import { Session, SessionClosedError, type SessionOptions } from '@libchan/core';
+import { Session, SessionClosedError, sessionDefaults, type SessionOptions } from '@libchan/core';
 import { WebTransportLink, type WebTransportLike, type WebTransportLinkOptions } from './link.js';
 
 /** A certificate hash for `serverCertificateHashes` (W3C `WebTransportHash`). */
@@ -69,7 +69,7 @@ export async function connectWith(
   const transport = new Impl(String(url), init);
   transport.closed.catch(() => {});
   try {
-    await withTimeout(transport.ready, sessionOptions.handshakeTimeoutMs ?? 10_000, signal, 'the WebTransport handshake');
+    await withTimeout(transport.ready, sessionOptions.handshakeTimeoutMs ?? sessionDefaults.handshakeTimeoutMs, signal, 'the WebTransport handshake');
   } catch (error) {
     try {
       transport.close();

@@ -23,7 +23,7 @@
  * bounded by the session's credit, so `send` never asks the session to
  * pause: one lane that QUIC flow control holds back must not stop the others.
  */
-import { afterTick, FrameSplitter, joinFrames, ProtocolError, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, encodeVarint, FrameSplitter, joinFrames, ProtocolError, reasonText, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** A bidirectional WebTransport stream. */
 export interface WebTransportStreamPair {
@@ -78,24 +78,6 @@ const MAX_LANE_VARINT_BYTES = 8;
 const MAX_EARLY_STOPS = 1024;
 /** A reason in `WebTransport.close()` is at most 1024 bytes of UTF-8. */
 const MAX_REASON_BYTES = 1024;
-
-function encodeLane(lane: number): Uint8Array {
-  const out: number[] = [];
-  let v = lane;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
-}
-
-function closeReason(error: unknown): string {
-  const text = String((error as Error)?.message ?? error);
-  let out = text.slice(0, MAX_REASON_BYTES);
-  while (new TextEncoder().encode(out).byteLength > MAX_REASON_BYTES) out = out.slice(0, -1);
-  return out;
-}
 
 function isProtocolError(error: unknown): boolean {
   return error instanceof ProtocolError || (error as { cause?: unknown })?.cause instanceof ProtocolError;
@@ -244,7 +226,7 @@ export class WebTransportLink implements FrameLink {
 
   private openLane(lane: number): OutLane {
     const out = new OutLane(lane);
-    out.header = encodeLane(lane);
+    out.header = encodeVarint(lane);
     this.lanes.set(lane, out);
     this.transport.createUnidirectionalStream().then(
       (stream) => {
@@ -572,7 +554,7 @@ export class WebTransportLink implements FrameLink {
       out.finish();
     }
     this.lanes.clear();
-    this.closeTransport(isProtocolError(error) ? WebTransportCode.ProtocolError : WebTransportCode.SessionError, closeReason(error));
+    this.closeTransport(isProtocolError(error) ? WebTransportCode.ProtocolError : WebTransportCode.SessionError, reasonText(error, MAX_REASON_BYTES));
   }
 
   private bounded(promise: Promise<void>, ms = this.lingerMs): Promise<void> {
@@ -609,7 +591,7 @@ export class WebTransportLink implements FrameLink {
     this.stopReading();
     this.controlReader?.cancel().catch(ignore);
     for (const out of this.lanes.values()) out.finish();
-    this.closeTransport(WebTransportCode.ProtocolError, closeReason(error));
+    this.closeTransport(WebTransportCode.ProtocolError, reasonText(error, MAX_REASON_BYTES));
     sink?.end(error);
     return error;
   }
@@ -627,7 +609,7 @@ export class WebTransportLink implements FrameLink {
       void this.bounded(this.control.done).then(() => this.closeTransport(WebTransportCode.Normal, ''));
     } else {
       this.controlReader?.cancel().catch(ignore);
-      this.closeTransport(WebTransportCode.SessionError, closeReason(error));
+      this.closeTransport(WebTransportCode.SessionError, reasonText(error, MAX_REASON_BYTES));
     }
     this.sink?.end(error);
   }

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { adoptSession, type Session, type SessionOptions } from '@libchan/core';
+import { adoptSession, listenerDefaults, type Session, type SessionOptions } from '@libchan/core';
 import { certificateHash, createCertificate } from './cert.js';
 import { acceptWebTransport } from './connect.js';
 import { loadFails, type FailsSession } from './fails.js';
@@ -41,7 +41,7 @@ export interface ListenWebTransportOptions extends SessionOptions, WebTransportL
   http3?: boolean | 'auto';
   /** Sees the client's handshake `hello` (e.g. a token); false refuses the session. */
   onHello?: (hello: unknown, request: WebTransportRequestInfo) => boolean | Promise<boolean>;
-  /** How long `close()` lets open channels finish before aborting sessions. Default 5000. */
+  /** How long `close()` lets open channels finish before aborting sessions. Default `listenerDefaults.closeTimeoutMs` (5 s). */
   closeTimeoutMs?: number;
 }
 
@@ -90,7 +90,7 @@ export async function listenWebTransport(
     key: givenKey,
     http3: wantHttp3 = 'auto',
     onHello,
-    closeTimeoutMs = 5000,
+    closeTimeoutMs = listenerDefaults.closeTimeoutMs,
     maxLaneStreams,
     lingerMs,
     maxWriteBytes,

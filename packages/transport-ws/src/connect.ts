@@ -3,7 +3,7 @@
  * (browsers, Node, Deno, Bun, Workers) and `acceptWebSocket` for a socket a
  * server already upgraded.
  */
-import { Session, SessionClosedError, type SessionOptions } from '@libchan/core';
+import { Session, SessionClosedError, sessionDefaults, type SessionOptions } from '@libchan/core';
 import { WebSocketCloseError, WebSocketLink, type WebSocketLike } from './link.js';
 
 /** A WebSocket constructor: the global one, `ws`, or any WHATWG-shaped implementation. */
@@ -65,7 +65,7 @@ export async function connectWebSocket(url: string | URL, options: ConnectWebSoc
   const WebSocketImpl = ctor ?? (await defaultWebSocket());
   const socket = new WebSocketImpl(String(url), protocols);
   const link = new WebSocketLink(socket);
-  await opened(socket, sessionOptions.handshakeTimeoutMs ?? 10_000, signal);
+  await opened(socket, sessionOptions.handshakeTimeoutMs ?? sessionDefaults.handshakeTimeoutMs, signal);
   const session = new Session(link, sessionOptions);
   const onAbort = (): void => session.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -5,7 +5,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, FrameBatch, joinFrames, ProtocolError, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, FrameBatch, joinFrames, ProtocolError, reasonText, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -49,13 +49,8 @@ const LOW_WATER_BYTES = 256 * 1024;
 /** Browsers have no drain event: poll `bufferedAmount` while paused. */
 const DRAIN_POLL_MS = 4;
 
-function closeReason(error: unknown): string {
-  const text = String((error as Error)?.message ?? error);
-  // A close reason is at most 123 bytes of UTF-8.
-  let out = text.slice(0, 120);
-  while (new TextEncoder().encode(out).byteLength > 123) out = out.slice(0, -1);
-  return out;
-}
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+const MAX_CLOSE_REASON_BYTES = 123;
 
 export class WebSocketLink implements FrameLink {
   private sink: LinkSink | undefined;
@@ -158,7 +153,7 @@ export class WebSocketLink implements FrameLink {
     this.closed = true;
     clearTimeout(this.pausedTimer);
     try {
-      this.socket.close(code, closeReason(error));
+      this.socket.close(code, reasonText(error, MAX_CLOSE_REASON_BYTES));
     } catch {
       // already closing
     }
@@ -172,7 +167,7 @@ export class WebSocketLink implements FrameLink {
     clearTimeout(this.pausedTimer);
     const code = error === undefined ? CloseCode.Normal : error instanceof ProtocolError || (error as { cause?: unknown })?.cause instanceof ProtocolError ? CloseCode.ProtocolError : CloseCode.InternalError;
     try {
-      this.socket.close(code, error === undefined ? '' : closeReason(error));
+      this.socket.close(code, error === undefined ? '' : reasonText(error, MAX_CLOSE_REASON_BYTES));
     } catch {
       // already closing
     }

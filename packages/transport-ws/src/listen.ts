@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Session, SessionOptions } from '@libchan/core';
-import { adoptSession, MAX_STREAM_FRAME } from '@libchan/core';
+import { adoptSession, listenerDefaults, MAX_STREAM_FRAME } from '@libchan/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { acceptWebSocket } from './connect.js';
 import type { WebSocketLike } from './link.js';
@@ -40,7 +40,7 @@ export interface ListenWebSocketOptions extends SessionOptions {
   verifyClient?: (info: VerifyClientInfo) => boolean | Promise<boolean>;
   /** Sees the client's handshake `hello` (e.g. a token); false refuses the session. */
   onHello?: (hello: unknown, request: IncomingMessage) => boolean | Promise<boolean>;
-  /** How long `close()` lets open channels finish before aborting sessions. Default 5000. */
+  /** How long `close()` lets open channels finish before aborting sessions. Default `listenerDefaults.closeTimeoutMs` (5 s). */
   closeTimeoutMs?: number;
 }
 
@@ -68,7 +68,7 @@ export async function listenWebSocket(
   options: ListenWebSocketOptions,
   onSession: (session: Session, request: IncomingMessage) => void,
 ): Promise<WebSocketListener> {
-  const { port = 0, host = '127.0.0.1', server: given, path, origins, verifyClient, onHello, closeTimeoutMs = 5000, ...sessionOptions } = options;
+  const { port = 0, host = '127.0.0.1', server: given, path, origins, verifyClient, onHello, closeTimeoutMs = listenerDefaults.closeTimeoutMs, ...sessionOptions } = options;
   const httpServer = given ?? createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('libchan: WebSocket upgrade required\n');

@@ -104,3 +104,20 @@ export function allocBytes(n: number): Uint8Array {
 export function ownsBuffer(view: Uint8Array): boolean {
   return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }
+
+/** A varint on its own (a lane header, a length prefix). */
+export function encodeVarint(n: number): Uint8Array {
+  const out = new Uint8Array(varintSize(n));
+  writeVarint(out, 0, n);
+  return out;
+}
+
+/**
+ * An error's message cut to at most `maxBytes` of UTF-8 (close reasons of
+ * WebSocket and WebTransport are bounded), never splitting a character.
+ */
+export function reasonText(error: unknown, maxBytes: number): string {
+  let out = String((error as Error)?.message ?? error).slice(0, maxBytes);
+  while (utf8Encoder.encode(out).byteLength > maxBytes) out = out.slice(0, -1);
+  return out;
+}

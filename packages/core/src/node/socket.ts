@@ -5,7 +5,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import type { SessionOptions } from '../config.js';
+import { listenerDefaults, type SessionOptions } from '../config.js';
 import { adoptSession } from '../link/adopt.js';
 import { Session } from '../session/session.js';
 import { NodeStreamLink } from './stream-link.js';
@@ -21,7 +21,7 @@ export interface SocketListener extends AsyncDisposable {
 }
 
 export interface ListenSocketOptions extends SessionOptions {
-  /** How long `close()` lets open channels finish. Default 5000. */
+  /** How long `close()` lets open channels finish. Default `listenerDefaults.closeTimeoutMs` (5 s). */
   closeTimeoutMs?: number;
 }
 
@@ -71,7 +71,7 @@ export async function listenSocket(
   onSession: (session: Session) => void,
   options: ListenSocketOptions = {},
 ): Promise<SocketListener> {
-  const { closeTimeoutMs = 5000, ...sessionOptions } = options;
+  const { closeTimeoutMs = listenerDefaults.closeTimeoutMs, ...sessionOptions } = options;
   const sessions = new Set<Session>();
   const server = createServer((socket) => {
     adoptSession(sessionOver(socket, sessionOptions), sessions, onSession);
