@@ -14,62 +14,10 @@
 //   const server = await spawnServer(new URL('../servers/libchan-ws.mjs', import.meta.url));
 //   const session = await connectWebSocket(server.info.url);
 import { listenWebSocket } from '../../packages/transport-ws/dist/node.js';
+import { serve } from '../lib/libchan-serve.mjs';
 import { onClose, ready } from '../lib/server.mjs';
 
 const BIG_WINDOW = 4 * 1024 * 1024;
-
-function fail(where, error) {
-  // The client ending its session (or going away) ends its channels: not worth a line.
-  if (error?.name === 'SessionClosedError') return;
-  // Anything else here is a library bug the suite must see: print it (the client will time out or error).
-  process.stderr.write(`libchan-ws server: ${where}: ${error?.stack ?? error}\n`);
-}
-
-async function reply(ret, value) {
-  try {
-    await ret.send(value);
-    await ret.close();
-  } catch (error) {
-    fail('reply', error);
-  }
-}
-
-async function readBody(body, ret) {
-  try {
-    let bytes = 0;
-    for await (const chunk of body) bytes += chunk.byteLength;
-    await reply(ret, bytes);
-    return bytes;
-  } catch (error) {
-    fail('byte stream', error);
-    return 0;
-  }
-}
-
-function serve(session) {
-  const totals = { count: 0, bytes: 0 };
-  const channel = async (rx) => {
-    try {
-      for await (const m of rx) {
-        if (m !== null && typeof m === 'object' && m.ret !== undefined) {
-          if (m.sync === true) void reply(m.ret, { ...totals });
-          else if (m.body !== undefined) totals.bytes += await readBody(m.body, m.ret);
-          else void reply(m.ret, m.i);
-        } else totals.count++;
-      }
-    } catch (error) {
-      fail('channel', error);
-    }
-  };
-  (async () => {
-    try {
-      for await (const rx of session.incoming()) void channel(rx);
-    } catch (error) {
-      fail('incoming', error);
-    }
-  })();
-  session.closed.catch(() => {});
-}
 
 // The default options, and a second listener whose sessions grant each stream 4 MiB of
 // credit instead of the default 1 MiB (for a byte-stream row that shows the window's effect).
