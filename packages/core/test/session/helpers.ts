@@ -5,61 +5,12 @@
  * that cannot make progress at all (no credit is ever returned).
  */
 import { createHash } from 'node:crypto';
-import { setImmediate as immediate } from 'node:timers/promises';
 import { expect } from 'vitest';
 import type { Receiver, Sender, Session } from '../../src/index.js';
 
-/** Lets `n` macrotasks pass (every microtask chain queued before them settles first). */
-export async function turns(n = 3): Promise<void> {
-  for (let i = 0; i < n; i++) await immediate();
-}
-
-export interface Tracked<T> {
-  readonly state: 'pending' | 'fulfilled' | 'rejected';
-  readonly value: T | undefined;
-  readonly reason: unknown;
-  readonly promise: Promise<T>;
-}
-
-/** Observes a promise without awaiting it (its rejection counts as handled). */
-export function track<T>(promise: Promise<T>): Tracked<T> {
-  const t: { state: Tracked<T>['state']; value: T | undefined; reason: unknown; promise: Promise<T> } = {
-    state: 'pending',
-    value: undefined,
-    reason: undefined,
-    promise,
-  };
-  promise.then(
-    (value) => {
-      t.state = 'fulfilled';
-      t.value = value;
-    },
-    (reason: unknown) => {
-      t.state = 'rejected';
-      t.reason = reason;
-    },
-  );
-  return t;
-}
-
-/** The reason `promise` rejects with; fails the test if it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error(`expected the promise to reject, but it resolved with ${safeString(value)}`);
-}
-
-function safeString(value: unknown): string {
-  try {
-    return typeof value === 'object' ? JSON.stringify(value)?.slice(0, 200) ?? String(value) : String(value);
-  } catch {
-    return String(value);
-  }
-}
+// Promise observation is shared with the channel tests.
+import { macrotasks as turns, rejectionOf, track, type Tracked } from '../channel/helpers.js';
+export { rejectionOf, track, turns, type Tracked };
 
 export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void; reject(reason: unknown): void } {
   let resolve!: (value: T) => void;
