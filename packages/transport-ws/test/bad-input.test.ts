@@ -83,7 +83,7 @@ async function serverStillServes(): Promise<void> {
 async function misbehaving(misbehave: (socket: WebSocket) => void, options: { waitHello?: boolean } = {}): Promise<{ close: RawClose; messages: (Buffer | string)[] }> {
   const { socket, closed, messages } = await rawClient(listener.url);
   if (options.waitHello !== false) {
-    for (let i = 0; i < 500 && messages.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    while (messages.length === 0) await new Promise((r) => setTimeout(r, 2));
     expect(messages.length, 'the server sends its HELLO at once').toBeGreaterThan(0);
     const first = splitBatch(new Uint8Array(messages[0] as Buffer));
     expect(decodeFrame(first[0] as Uint8Array).type).toBe(FrameType.Hello);
@@ -231,7 +231,7 @@ describe('bad input on a listenWebSocket server (raw ws client)', () => {
     socket.send(joinFrames([encodePing(FrameType.Ping, Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]))]));
     // The server answers the PING with a PONG echoing the bytes.
     let pong: Uint8Array | undefined;
-    for (let i = 0; i < 1000 && pong === undefined; i++) {
+    while (pong === undefined) {
       for (const m of messages) {
         if (typeof m === 'string') continue;
         for (const frame of splitBatch(new Uint8Array(m))) {
@@ -267,7 +267,7 @@ describe('bad input on a listenWebSocket server (raw ws client)', () => {
     }
     expect(new Set(codes)).toEqual(new Set([1002, 1003]));
     await serverStillServes();
-    for (let i = 0; i < 200 && listener.sessions.size > baseline; i++) await new Promise((r) => setTimeout(r, 10));
+    while (listener.sessions.size > baseline) await new Promise((r) => setTimeout(r, 10));
     expect(listener.sessions.size).toBe(baseline);
     const growth = process.memoryUsage().heapUsed - heapBefore;
     expect(growth, `heap grew by ${growth} bytes over 100 bad connections`).toBeLessThan(64 * 1024 * 1024);

@@ -304,7 +304,7 @@ describe('WebSocket link: a socket that drops', () => {
       const result = await within(p, 10_000, `${name} settles after the drop`);
       expectClosedBySocket(result, 1006, name);
     }
-    for (let i = 0; i < 100 && listener.sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    while (listener.sessions.size > 0) await new Promise((r) => setTimeout(r, 10));
     expect(listener.sessions.size).toBe(0);
   }, 30_000);
 
@@ -425,7 +425,7 @@ describe('connectWebSocket: failures while connecting never hang', () => {
     const error = (result as { error: unknown }).error;
     expect(error).toBeInstanceOf(SessionClosedError);
     expect(((error as Error).cause as { code?: string }).code).toBe('HANDSHAKE_TIMEOUT');
-    for (let i = 0; i < 500 && closes.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    while (closes.length === 0) await new Promise((r) => setTimeout(r, 5));
     expect(closes).toEqual([1002]);
   }, 20_000);
 
@@ -438,7 +438,7 @@ describe('connectWebSocket: failures while connecting never hang', () => {
     const result = await within(outcome(connect(url)), 10_000, 'connect to a text server');
     expect(result.ok).toBe(false);
     expect((result as { error: unknown }).error).toBeInstanceOf(SessionClosedError);
-    for (let i = 0; i < 500 && closes.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    while (closes.length === 0) await new Promise((r) => setTimeout(r, 5));
     expect(closes).toEqual([1003]);
   }, 20_000);
 
