@@ -25,6 +25,8 @@ export class EndSignal {
   private reason: unknown;
   private made: Promise<void> | undefined;
   private settle: { resolve(): void; reject(reason: unknown): void } | undefined;
+  /** Runs once when the signal settles (a garbage-collection watch stops here). */
+  onSettle: (() => void) | undefined;
 
   get settled(): boolean {
     return this.state !== 0;
@@ -34,6 +36,7 @@ export class EndSignal {
     if (this.state !== 0) return;
     this.state = 1;
     this.settle?.resolve();
+    this.runSettleHook();
   }
 
   reject(reason: unknown): void {
@@ -41,6 +44,14 @@ export class EndSignal {
     this.state = 2;
     this.reason = reason;
     this.settle?.reject(reason);
+    this.runSettleHook();
+  }
+
+  private runSettleHook(): void {
+    const hook = this.onSettle;
+    if (hook === undefined) return;
+    this.onSettle = undefined;
+    hook();
   }
 
   get promise(): Promise<void> {
@@ -52,6 +63,39 @@ export class EndSignal {
     }
     return this.made;
   }
+}
+
+/** Starts watching a user-facing end; returns a function that stops the watch. */
+export type WatchEnd<H> = (end: object, held: H, signal: EndSignal) => () => void;
+
+const noop = (): void => {};
+
+/**
+ * Resets ends dropped while their channel is open (API.md: best effort), via a
+ * FinalizationRegistry that calls `onCollected(held)`. V8 keeps a registry's
+ * targets, and everything its cells hold, alive through young-generation
+ * collections, so each watch stops as soon as the end's `signal` settles and
+ * lets go of `held`: a finished channel (every Ret) costs the GC nothing. The
+ * unregister token is not the end itself, which the signal's hook would then
+ * keep reachable.
+ */
+export function endWatcher<H>(onCollected: (held: H) => void): WatchEnd<H> {
+  if (typeof FinalizationRegistry !== 'function') return () => noop;
+  const registry = new FinalizationRegistry<{ held: H | undefined }>((box) => {
+    if (box.held !== undefined) onCollected(box.held);
+  });
+  return (end, held, signal) => {
+    if (signal.settled) return noop;
+    const box: { held: H | undefined } = { held };
+    const token = {};
+    registry.register(end, box, token);
+    const stop = (): void => {
+      registry.unregister(token);
+      box.held = undefined;
+    };
+    signal.onSettle = stop;
+    return stop;
+  };
 }
 
 /** A settled-later promise whose rejection never counts as unhandled. */

@@ -5,7 +5,7 @@
  * same for local and remote channels.
  */
 import { ChannelClosedError, transferredError } from '../errors.js';
-import { AbstractReceiver, AbstractSender, EndSignal, kDetach, kIsTransferred, kOffer, kOnStop, kReset } from './ends.js';
+import { AbstractReceiver, AbstractSender, EndSignal, endWatcher, kDetach, kIsTransferred, kOffer, kOnStop, kReset } from './ends.js';
 import { Queue } from './queue.js';
 import type { PipeOptions, Receiver, Sender, WaitOptions } from './types.js';
 import { disposeValue } from './unclaimed.js';
@@ -344,19 +344,17 @@ export function abortReason(reason: unknown): unknown {
  * An end dropped while its channel is still open is reset (best effort, when
  * the garbage collector notices): nothing stays open because nobody looked.
  */
-const collected =
-  typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<{ core: PipeCore<unknown>; end: 'sender' | 'receiver' }>(({ core, end }) => {
-        if (end === 'sender' ? core.senderClosed.settled : core.ended) return; // already over: nothing to reset
-        const error = new ChannelClosedError(`the ${end} of this channel was garbage-collected while open`, { code: 'GONE' });
-        if (end === 'sender') core.abort(error);
-        else core.closeReceiver(error);
-      })
-    : undefined;
+const watchEnd = endWatcher<{ core: PipeCore<unknown>; end: 'sender' | 'receiver' }>(({ core, end }) => {
+  if (end === 'sender' ? core.senderClosed.settled : core.ended) return; // already over: nothing to reset
+  const error = new ChannelClosedError(`the ${end} of this channel was garbage-collected while open`, { code: 'GONE' });
+  if (end === 'sender') core.abort(error);
+  else core.closeReceiver(error);
+});
 
 export class PipeSender<T> extends AbstractSender<T> {
   private core: PipeCore<T> | null;
   private readonly signal: EndSignal;
+  private readonly unwatch: (() => void) | undefined;
 
   /**
    * @param userFacing whether this object is the user's (tracked for GC);
@@ -367,7 +365,7 @@ export class PipeSender<T> extends AbstractSender<T> {
     super();
     this.core = core;
     this.signal = core.senderClosed;
-    if (userFacing) collected?.register(this, { core: core as PipeCore<unknown>, end: 'sender' }, this);
+    if (userFacing) this.unwatch = watchEnd(this, { core: core as PipeCore<unknown>, end: 'sender' }, this.signal);
   }
 
   get closed(): Promise<void> {
@@ -404,7 +402,7 @@ export class PipeSender<T> extends AbstractSender<T> {
     const core = this.core;
     if (core === null) throw new TypeError('this Sender was already transferred');
     this.core = null;
-    collected?.unregister(this);
+    this.unwatch?.();
     return new PipeSender(core, false);
   }
 }
@@ -412,12 +410,13 @@ export class PipeSender<T> extends AbstractSender<T> {
 export class PipeReceiver<T> extends AbstractReceiver<T> {
   private core: PipeCore<T> | null;
   private readonly signal: EndSignal;
+  private readonly unwatch: (() => void) | undefined;
 
   constructor(core: PipeCore<T>, userFacing = true) {
     super();
     this.core = core;
     this.signal = core.receiverClosed;
-    if (userFacing) collected?.register(this, { core: core as PipeCore<unknown>, end: 'receiver' }, this);
+    if (userFacing) this.unwatch = watchEnd(this, { core: core as PipeCore<unknown>, end: 'receiver' }, this.signal);
   }
 
   /** The live core, or throws the transferred error (used by `select`). */
@@ -457,7 +456,7 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
     const core = this.core;
     if (core === null) throw new TypeError('this Receiver was already transferred');
     this.core = null;
-    collected?.unregister(this);
+    this.unwatch?.();
     return new PipeReceiver(core, false);
   }
 

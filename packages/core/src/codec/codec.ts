@@ -17,8 +17,8 @@ import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
 import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS } from '../config.js';
 import { knownErrorClasses, ProtocolError } from '../errors.js';
 import { allocBytes, ByteReader, utf8Decoder, utf8Encoder, varintSize, writeVarint } from './bytes.js';
-import { analyze, checkJsonDepth, Shape } from './depth.js';
-import { dropNaNReferences, validateMeta } from './meta.js';
+import { analyze, checkJsonDepth, Shape, type RefLeaf } from './depth.js';
+import { dropNaNReferences, escapePathKey, refAnnotations, reviveAt, validateMeta } from './meta.js';
 
 export type RefKind = 'sender' | 'receiver' | 'readable' | 'writable';
 
@@ -93,6 +93,82 @@ function isWireError(v: unknown): v is WireError {
 /** Names of this codec's custom annotations (anything else from a peer is refused). */
 const customNames: ReadonlySet<string> = new Set(['S', 'R', 'RS', 'WS', 'B', 'E', 'D']);
 
+/** The annotation of each reference kind; references-only messages carry just these. */
+const refNames = { sender: 'S', receiver: 'R', readable: 'RS', writable: 'WS', binary: 'B' } as const;
+const refKinds: Readonly<Record<string, RefKind | 'binary'>> = { S: 'sender', R: 'receiver', RS: 'readable', WS: 'writable', B: 'binary' };
+const refNameSet: ReadonlySet<string> = new Set(Object.values(refNames));
+
+/**
+ * The value with each leaf replaced by its token, copying only the arrays and
+ * objects on the way to a leaf (the caller's value is never written to).
+ * Copies have no prototype, so a "__proto__" key is plain data here too.
+ */
+function withTokens(value: unknown, leaves: readonly RefLeaf[], tokens: readonly unknown[]): unknown {
+  const copy = (container: unknown): Record<string | number, unknown> =>
+    Array.isArray(container) ? (container.slice() as unknown as Record<number, unknown>) : (Object.assign(Object.create(null) as object, container) as Record<string, unknown>);
+  const first = leaves[0] as RefLeaf;
+  if (first.path.length === 0) return tokens[0];
+  const root = copy(value);
+  const copies = new Map<unknown, Record<string | number, unknown>>([[value, root]]);
+  leaves.forEach((leaf, i) => {
+    let source = value as Record<string | number, unknown>;
+    let target = root;
+    const last = leaf.path.length - 1;
+    for (let k = 0; k < last; k++) {
+      const key = leaf.path[k] as string | number;
+      const child = source[key] as Record<string | number, unknown>;
+      let childCopy = copies.get(child);
+      if (childCopy === undefined) {
+        childCopy = copy(child);
+        copies.set(child, childCopy);
+        target[key] = childCopy;
+      }
+      source = child;
+      target = childCopy;
+    }
+    target[leaf.path[last] as string | number] = tokens[i];
+  });
+  return root;
+}
+
+/**
+ * superjson's meta for leaves that are all custom annotations (what
+ * `refAnnotations` reads back). Built as superjson builds it, one object per
+ * container with children flattened into "key.sub" entries, so the engine
+ * orders keys the same way (integer-like keys first at each level).
+ */
+function refsMeta(leaves: readonly RefLeaf[]): string {
+  const first = leaves[0] as RefLeaf;
+  if (first.path.length === 0) return `{"values":[["custom","${refNames[first.kind]}"]],"v":1}`;
+  interface Node {
+    children: Map<string, Node>;
+    name?: string;
+  }
+  const root: Node = { children: new Map() };
+  for (const leaf of leaves) {
+    let node = root;
+    for (const key of leaf.path) {
+      const k = escapePathKey(String(key));
+      let child = node.children.get(k);
+      if (child === undefined) {
+        child = { children: new Map() };
+        node.children.set(k, child);
+      }
+      node = child;
+    }
+    node.name = refNames[leaf.kind];
+  }
+  const flatten = (node: Node): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of node.children) {
+      if (child.name !== undefined) out[key] = [['custom', child.name]];
+      else for (const [sub, tree] of Object.entries(flatten(child))) out[`${key}.${sub}`] = tree;
+    }
+    return out;
+  };
+  return JSON.stringify({ values: flatten(root), v: 1 });
+}
+
 function badMessage(message: string, cause?: unknown): ProtocolError {
   return new ProtocolError(message, cause === undefined ? { code: 'BAD_MESSAGE' } : { code: 'BAD_MESSAGE', cause });
 }
@@ -122,12 +198,18 @@ export class Codec {
    * (where the session writes its frame header, saving a copy).
    */
   encode(value: unknown, ctx?: EncodeContext, headroom = 0, maxDepth = this.maxDepth): EncodedMessage {
-    const shape = analyze(value, maxDepth);
+    const leaves: RefLeaf[] = [];
+    const shape = analyze(value, maxDepth, leaves);
     const attachments: Uint8Array[] = [];
     let jsonText: string;
     let metaText: string | undefined;
     if (shape === Shape.Json) {
       jsonText = JSON.stringify(value);
+    } else if (shape === Shape.Refs) {
+      // JSON plus references (a request carrying its Ret): superjson's format, without superjson.
+      const tokens = leaves.map((leaf) => (leaf.kind === 'binary' ? this.binaryToken(leaf.value as ArrayBuffer | ArrayBufferView, attachments) : this.refToken(leaf.kind, leaf.value, ctx)));
+      jsonText = JSON.stringify(withTokens(value, leaves, tokens));
+      metaText = refsMeta(leaves);
     } else {
       this.encoding = { ctx, attachments };
       let out: ReturnType<SuperJSON['serialize']>;
@@ -228,8 +310,24 @@ export class Codec {
       if (count !== 0) throw badMessage('attachments in a plain JSON message');
       return json;
     }
-    validateMeta(json, meta, customNames);
+    const simple = refAnnotations(meta, refNameSet);
     this.decoding = { ctx, attachments, refs: new Map(), hasErrors: false };
+    if (simple !== undefined) {
+      // References only (what a Ret request carries): revived in place, superjson not needed.
+      try {
+        for (const { path, name } of simple) {
+          const kind = refKinds[name] as RefKind | 'binary';
+          json = reviveAt(json, path, (token) => (kind === 'binary' ? this.reviveBinary(token) : this.resolveRef(kind, token)));
+        }
+        return json;
+      } catch (error) {
+        if (error instanceof ProtocolError) throw error;
+        throw badMessage(`malformed message: ${(error as Error)?.message ?? String(error)}`, error);
+      } finally {
+        this.decoding = undefined;
+      }
+    }
+    validateMeta(json, meta, customNames);
     try {
       const value = this.sj.deserialize({ json: json as never, meta: meta as never }, { inPlace: true });
       return this.decoding.hasErrors ? rebuildErrors(value) : value;
@@ -241,70 +339,78 @@ export class Codec {
     }
   }
 
+  /** The wire number of a channel or stream (the session's `ref`). */
+  private refToken(kind: RefKind, v: object, ctx: EncodeContext | undefined): number {
+    if (!ctx) throw new TypeError(`a ${kind} cannot be sent here`);
+    return ctx.ref(kind, v);
+  }
+
+  /** A channel or stream reference from a peer, resolved to the live object. */
+  private resolveRef(kind: RefKind, token: unknown): object {
+    if (typeof token !== 'number' || !Number.isSafeInteger(token) || token <= 0) {
+      throw badMessage(`malformed ${kind} reference`);
+    }
+    const decoding = this.decoding;
+    if (!decoding?.ctx) throw badMessage(`unexpected ${kind} reference`);
+    // superjson annotates every occurrence of a shared object; resolve each stream once.
+    const known = decoding.refs.get(token);
+    if (known !== undefined) return known as object;
+    const live = decoding.ctx.resolve(kind, token) as object;
+    decoding.refs.set(token, live);
+    return live;
+  }
+
+  /** Binary goes out of band: the JSON holds "index" (Uint8Array), "index:Type" (other views) or "index:" (ArrayBuffer). */
+  private binaryToken(v: ArrayBuffer | ArrayBufferView, attachments: Uint8Array[]): string {
+    const index = attachments.length;
+    if (v instanceof ArrayBuffer) {
+      attachments.push(new Uint8Array(v));
+      return `${index}:`;
+    }
+    attachments.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    if (v instanceof Uint8Array) return String(index);
+    return `${index}:${v.constructor.name}`;
+  }
+
+  private reviveBinary(token: unknown): ArrayBuffer | ArrayBufferView {
+    if (typeof token !== 'string' || !/^(0|[1-9]\d{0,8})(:[A-Za-z0-9]*)?$/.test(token)) throw badMessage('malformed binary reference');
+    const colon = token.indexOf(':');
+    const index = Number(colon < 0 ? token : token.slice(0, colon));
+    const view = this.decoding?.attachments[index];
+    if (!Number.isInteger(index) || view === undefined) throw badMessage('binary reference out of range');
+    if (colon < 0) return new Uint8Array(copyBytes(view));
+    const type = token.slice(colon + 1);
+    if (type === '') return copyBytes(view);
+    if (type === 'DataView') return new DataView(copyBytes(view));
+    if (!Object.hasOwn(typedArrays, type)) throw badMessage(`unknown binary type ${type}`);
+    const Ctor = typedArrays[type as TypedArrayName];
+    if (view.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) throw badMessage(`${type} length is not a whole number of elements`);
+    return new Ctor(copyBytes(view));
+  }
+
   private registerTransformers(): void {
     const refTransformer = (kind: RefKind, isApplicable: (v: unknown) => boolean, name: string) => {
       this.sj.registerCustom<object, number>(
         {
           isApplicable: (v): v is object => isApplicable(v),
-          serialize: (v) => {
-            const ctx = this.encoding?.ctx;
-            if (!ctx) throw new TypeError(`a ${kind} cannot be sent here`);
-            return ctx.ref(kind, v);
-          },
-          deserialize: (token) => {
-            if (typeof token !== 'number' || !Number.isSafeInteger(token) || token <= 0) {
-              throw badMessage(`malformed ${kind} reference`);
-            }
-            const decoding = this.decoding;
-            if (!decoding?.ctx) throw badMessage(`unexpected ${kind} reference`);
-            // superjson annotates every occurrence of a shared object; resolve each stream once.
-            const known = decoding.refs.get(token);
-            if (known !== undefined) return known as object;
-            const live = decoding.ctx.resolve(kind, token) as object;
-            decoding.refs.set(token, live);
-            return live;
-          },
+          serialize: (v) => this.refToken(kind, v, this.encoding?.ctx),
+          deserialize: (token) => this.resolveRef(kind, token),
         },
         name,
       );
     };
-    refTransformer('sender', (v) => v instanceof AbstractSender, 'S');
-    refTransformer('receiver', (v) => v instanceof AbstractReceiver, 'R');
-    refTransformer('readable', (v) => typeof ReadableStream !== 'undefined' && v instanceof ReadableStream, 'RS');
-    refTransformer('writable', (v) => typeof WritableStream !== 'undefined' && v instanceof WritableStream, 'WS');
+    refTransformer('sender', (v) => v instanceof AbstractSender, refNames.sender);
+    refTransformer('receiver', (v) => v instanceof AbstractReceiver, refNames.receiver);
+    refTransformer('readable', (v) => typeof ReadableStream !== 'undefined' && v instanceof ReadableStream, refNames.readable);
+    refTransformer('writable', (v) => typeof WritableStream !== 'undefined' && v instanceof WritableStream, refNames.writable);
 
-    // Binary: the JSON holds "index" (Uint8Array), "index:Type" (other views) or "index:" (ArrayBuffer).
     this.sj.registerCustom<ArrayBuffer | ArrayBufferView, string>(
       {
         isApplicable: (v): v is ArrayBuffer | ArrayBufferView => v instanceof ArrayBuffer || ArrayBuffer.isView(v),
-        serialize: (v) => {
-          const enc = this.encoding as { attachments: Uint8Array[] };
-          const index = enc.attachments.length;
-          if (v instanceof ArrayBuffer) {
-            enc.attachments.push(new Uint8Array(v));
-            return `${index}:`;
-          }
-          enc.attachments.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-          if (v instanceof Uint8Array) return String(index);
-          return `${index}:${v.constructor.name}`;
-        },
-        deserialize: (token) => {
-          if (typeof token !== 'string' || !/^(0|[1-9]\d{0,8})(:[A-Za-z0-9]*)?$/.test(token)) throw badMessage('malformed binary reference');
-          const colon = token.indexOf(':');
-          const index = Number(colon < 0 ? token : token.slice(0, colon));
-          const view = this.decoding?.attachments[index];
-          if (!Number.isInteger(index) || view === undefined) throw badMessage('binary reference out of range');
-          if (colon < 0) return new Uint8Array(copyBytes(view));
-          const type = token.slice(colon + 1);
-          if (type === '') return copyBytes(view);
-          if (type === 'DataView') return new DataView(copyBytes(view));
-          if (!Object.hasOwn(typedArrays, type)) throw badMessage(`unknown binary type ${type}`);
-          const Ctor = typedArrays[type as TypedArrayName];
-          if (view.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) throw badMessage(`${type} length is not a whole number of elements`);
-          return new Ctor(copyBytes(view));
-        },
+        serialize: (v) => this.binaryToken(v, (this.encoding as { attachments: Uint8Array[] }).attachments),
+        deserialize: (token) => this.reviveBinary(token),
       },
-      'B',
+      refNames.binary,
     );
 
     // superjson's Date rule skips invalid dates (they would arrive as null).

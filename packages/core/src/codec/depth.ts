@@ -8,24 +8,39 @@ import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
 import { MAX_ERROR_CAUSE_DEPTH } from '../config.js';
 import { LimitExceededError, ProtocolError } from '../errors.js';
 
-/** Values the codec sends as a whole (no fields of theirs to walk). */
-function isLeaf(obj: object): boolean {
-  return (
-    obj instanceof Date ||
-    obj instanceof RegExp ||
-    (typeof URL !== 'undefined' && obj instanceof URL) ||
-    obj instanceof ArrayBuffer ||
-    ArrayBuffer.isView(obj) ||
-    obj instanceof AbstractSender ||
-    obj instanceof AbstractReceiver ||
-    (typeof ReadableStream !== 'undefined' && obj instanceof ReadableStream) ||
-    (typeof WritableStream !== 'undefined' && obj instanceof WritableStream)
-  );
+/** What a reference leaf becomes on the wire: a channel or stream reference, or an attachment. */
+export type LeafKind = 'sender' | 'receiver' | 'readable' | 'writable' | 'binary';
+
+/** A channel, stream or binary value inside a message, and where it sits. */
+export interface RefLeaf {
+  /** Keys from the root (array indexes are numbers). */
+  path: (string | number)[];
+  value: object;
+  kind: LeafKind;
 }
 
-/** How a value will be encoded: plain JSON (fast path) or through superjson. */
+/** The reference kind of an object the codec sends out of the JSON, if it is one. */
+function leafKind(obj: object): LeafKind | undefined {
+  if (obj instanceof AbstractSender) return 'sender';
+  if (obj instanceof AbstractReceiver) return 'receiver';
+  if (obj instanceof ArrayBuffer || ArrayBuffer.isView(obj)) return 'binary';
+  if (typeof ReadableStream !== 'undefined' && obj instanceof ReadableStream) return 'readable';
+  if (typeof WritableStream !== 'undefined' && obj instanceof WritableStream) return 'writable';
+  return undefined;
+}
+
+/** Values the codec sends as a whole (no fields of theirs to walk). */
+function isLeaf(obj: object): boolean {
+  return obj instanceof Date || obj instanceof RegExp || (typeof URL !== 'undefined' && obj instanceof URL) || leafKind(obj) !== undefined;
+}
+
+/** How a value will be encoded. */
 export const enum Shape {
+  /** Plain JSON carries it faithfully. */
   Json,
+  /** Plain JSON plus channels, streams and binary at known paths (a Ret request): no superjson needed. */
+  Refs,
+  /** Anything else: through superjson. */
   Rich,
 }
 
@@ -36,11 +51,16 @@ function tooDeep(maxDepth: number): LimitExceededError {
 /**
  * Walks the value once: rejects functions and symbols (TypeError), checks the
  * depth (as it will be in JSON: a Map entry adds two levels), and tells whether
- * plain JSON carries it faithfully (tree-shaped, finite numbers, no special types).
+ * plain JSON carries it faithfully (tree-shaped, finite numbers, no special
+ * types), or would but for reference leaves, which are then listed in `leaves`.
  */
-export function analyze(value: unknown, maxDepth: number): Shape {
+export function analyze(value: unknown, maxDepth: number, leaves: RefLeaf[] = []): Shape {
   const seen = new Set<object>();
   let rich = false;
+  // superjson refuses these keys anywhere in a value; a references-only value with one goes its way too (and fails the same).
+  let guardedKey = false;
+  // Keys from the root to the value being walked; copied only when a leaf is found.
+  const path: (string | number)[] = [];
   const walk = (v: unknown, depth: number): void => {
     switch (typeof v) {
       case 'string':
@@ -67,13 +87,29 @@ export function analyze(value: unknown, maxDepth: number): Shape {
     seen.add(obj);
     if (depth >= maxDepth) throw tooDeep(maxDepth);
     if (Array.isArray(obj)) {
-      for (let i = 0; i < obj.length; i++) walk(obj[i], depth + 1);
+      for (let i = 0; i < obj.length; i++) {
+        path.push(i);
+        walk(obj[i], depth + 1);
+        path.pop();
+      }
       return;
     }
     const proto = Object.getPrototypeOf(obj);
     if (proto === Object.prototype || proto === null) {
-      for (const key in obj) walk((obj as Record<string, unknown>)[key], depth + 1);
+      for (const key in obj) {
+        if (key === '__proto__' || key === 'constructor' || key === 'prototype') guardedKey = true;
+        path.push(key);
+        walk((obj as Record<string, unknown>)[key], depth + 1);
+        path.pop();
+      }
       return;
+    }
+    if (!rich) {
+      const kind = leafKind(obj);
+      if (kind !== undefined) {
+        leaves.push({ path: path.slice(), value: obj, kind });
+        return;
+      }
     }
     rich = true;
     if (isLeaf(obj)) return;
@@ -104,7 +140,8 @@ export function analyze(value: unknown, maxDepth: number): Shape {
     }
   };
   walk(value, 0);
-  return rich ? Shape.Rich : Shape.Json;
+  if (rich || (guardedKey && leaves.length > 0)) return Shape.Rich;
+  return leaves.length > 0 ? Shape.Refs : Shape.Json;
 }
 
 /**

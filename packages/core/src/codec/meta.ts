@@ -59,6 +59,74 @@ export function resolveOwn(json: unknown, path: readonly string[]): unknown {
   return node;
 }
 
+/** Keys superjson refuses in a value or a path (prototype pollution). */
+const guardedKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** superjson's form of one key in a path: '\\' and '.' escaped. */
+export function escapePathKey(key: string): string {
+  return key.replace(/\\/g, '\\\\').replace(/\./g, '\\.');
+}
+
+/** One custom annotation at a path: what a references-only message carries. */
+export interface RefAnnotation {
+  /** Keys from the root, already parsed. */
+  path: string[];
+  /** The custom annotation's name. */
+  name: string;
+}
+
+/**
+ * The annotations of a message whose meta holds nothing but custom
+ * annotations named in `names` on leaves (what the codec writes for JSON plus
+ * channels, streams and binary); undefined for any other meta, which then
+ * takes the general path. Paths are not checked against the data here.
+ */
+export function refAnnotations(meta: unknown, names: ReadonlySet<string>): RefAnnotation[] | undefined {
+  if (!isPlainRecord(meta)) return undefined;
+  let fields = 0;
+  if (meta.v !== undefined) {
+    if (meta.v !== 1) return undefined;
+    fields++;
+  }
+  const values = meta.values;
+  if (values === undefined || Object.keys(meta).length !== fields + 1) return undefined;
+  const leafName = (node: unknown): string | undefined => {
+    if (!Array.isArray(node) || node.length !== 1) return undefined;
+    const type = node[0] as unknown;
+    if (!Array.isArray(type) || type.length !== 2 || type[0] !== 'custom' || typeof type[1] !== 'string') return undefined;
+    return names.has(type[1]) ? type[1] : undefined;
+  };
+  if (Array.isArray(values)) {
+    const name = leafName(values);
+    return name === undefined ? undefined : [{ path: [], name }];
+  }
+  if (!isPlainRecord(values)) return undefined;
+  const out: RefAnnotation[] = [];
+  for (const key of Object.keys(values)) {
+    const name = leafName(values[key]);
+    if (name === undefined) return undefined;
+    const path = parsePath(key);
+    // Paths superjson refuses take its way, and fail there the same.
+    if (path.some((segment) => guardedKeys.has(segment))) return undefined;
+    out.push({ path, name });
+  }
+  return out;
+}
+
+/**
+ * Replaces the value at `path` (own data of the JSON tree all the way, as
+ * validateMeta requires) with what `revive` makes of it.
+ */
+export function reviveAt(json: unknown, path: readonly string[], revive: (token: unknown) => unknown): unknown {
+  if (path.length === 0) return revive(json);
+  const parent = resolveOwn(json, path.slice(0, -1));
+  const key = path[path.length - 1] as string;
+  // resolveOwn's checks on the last step: present, own, and not __proto__.
+  resolveOwn(parent, [key]);
+  (parent as Record<string, unknown>)[key] = revive((parent as Record<string, unknown>)[key]);
+  return json;
+}
+
 export function validateMeta(json: unknown, meta: unknown, customNames: ReadonlySet<string>): void {
   if (!isPlainRecord(meta)) throw bad('not an object');
   for (const key of Object.keys(meta)) {

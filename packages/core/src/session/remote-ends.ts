@@ -5,7 +5,7 @@
  * only after the previous value was admitted, so flow control reaches all
  * the way back to the local producer.
  */
-import { AbstractSender, EndSignal, kDetach, kIsTransferred, kOffer, kOnStop } from '../channel/ends.js';
+import { AbstractSender, EndSignal, endWatcher, kDetach, kIsTransferred, kOffer, kOnStop } from '../channel/ends.js';
 import { abortReason, isCleanEnd, type PipeReceiver } from '../channel/pipe.js';
 import type { WaitOptions } from '../channel/types.js';
 import { disposeValue } from '../channel/unclaimed.js';
@@ -19,16 +19,15 @@ function isResetOnBothSides(reason: unknown): boolean {
 }
 
 /** A remote Sender dropped while open resets its stream (best effort), so the peer's receiver does not wait forever. */
-const collected =
-  typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<OutStream>((stream) => {
-        stream.reset(new ChannelClosedError('the sender of this channel was garbage-collected while open', { code: 'GONE' }));
-      })
-    : undefined;
+const watchEnd = endWatcher<OutStream>((stream) => {
+  // A close already under way finishes on its own; only an open stream is reset.
+  if (stream.isOpen) stream.reset(new ChannelClosedError('the sender of this channel was garbage-collected while open', { code: 'GONE' }));
+});
 
 export class RemoteSender<T> extends AbstractSender<T> {
   private stream: OutStream | null;
   private readonly signal: EndSignal;
+  private readonly unwatch: (() => void) | undefined;
 
   /** @param userFacing tracked for GC only when the user holds it (see PipeSender). */
   constructor(stream: OutStream, userFacing = true) {
@@ -36,7 +35,7 @@ export class RemoteSender<T> extends AbstractSender<T> {
     this.stream = stream;
     this.signal = stream.closed;
     stream.bound = true;
-    if (userFacing) collected?.register(this, stream, this);
+    if (userFacing) this.unwatch = watchEnd(this, stream, this.signal);
   }
 
   get closed(): Promise<void> {
@@ -65,7 +64,7 @@ export class RemoteSender<T> extends AbstractSender<T> {
     const stream = this.stream;
     if (stream === null) throw new TypeError('this Sender was already transferred');
     this.stream = null;
-    collected?.unregister(this);
+    this.unwatch?.();
     return new RemoteSender(stream, false);
   }
 
