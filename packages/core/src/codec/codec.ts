@@ -18,7 +18,7 @@ import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS } from '../config.js';
 import { knownErrorClasses, ProtocolError } from '../errors.js';
 import { allocBytes, ByteReader, utf8Decoder, utf8Encoder, varintSize, writeVarint } from './bytes.js';
 import { analyze, checkJsonDepth, Shape, type RefLeaf } from './depth.js';
-import { dropNaNReferences, escapePathKey, refAnnotations, reviveAt, validateMeta } from './meta.js';
+import { dropNaNReferences, escapePathKey, refAnnotations, reviveAt, validateMeta, type RefAnnotation } from './meta.js';
 
 export type RefKind = 'sender' | 'receiver' | 'readable' | 'writable';
 
@@ -49,6 +49,8 @@ export interface CodecOptions {
 }
 
 const FLAG_RICH = 1;
+/** How many distinct references-only metas a codec remembers (see `simpleMetas`). */
+const SIMPLE_META_CACHE = 64;
 
 const typedArrays = {
   Int8Array,
@@ -101,11 +103,11 @@ const refNameSet: ReadonlySet<string> = new Set(Object.values(refNames));
 /**
  * The value with each leaf replaced by its token, copying only the arrays and
  * objects on the way to a leaf (the caller's value is never written to).
- * Copies have no prototype, so a "__proto__" key is plain data here too.
+ * Plain assignment is safe: a value with a "__proto__" key never takes this way.
  */
 function withTokens(value: unknown, leaves: readonly RefLeaf[], tokens: readonly unknown[]): unknown {
   const copy = (container: unknown): Record<string | number, unknown> =>
-    Array.isArray(container) ? (container.slice() as unknown as Record<number, unknown>) : (Object.assign(Object.create(null) as object, container) as Record<string, unknown>);
+    Array.isArray(container) ? (container.slice() as unknown as Record<number, unknown>) : { ...(container as Record<string, unknown>) };
   const first = leaves[0] as RefLeaf;
   if (first.path.length === 0) return tokens[0];
   const root = copy(value);
@@ -140,6 +142,10 @@ function withTokens(value: unknown, leaves: readonly RefLeaf[], tokens: readonly
 function refsMeta(leaves: readonly RefLeaf[]): string {
   const first = leaves[0] as RefLeaf;
   if (first.path.length === 0) return `{"values":[["custom","${refNames[first.kind]}"]],"v":1}`;
+  if (leaves.length === 1) {
+    const path = JSON.stringify(first.path.map((key) => escapePathKey(String(key))).join('.'));
+    return `{"values":{${path}:[["custom","${refNames[first.kind]}"]]},"v":1}`;
+  }
   interface Node {
     children: Map<string, Node>;
     name?: string;
@@ -295,12 +301,19 @@ export class Codec {
     checkJsonDepth(jsonBytes, this.maxDepth);
     let json: unknown;
     let meta: unknown;
+    let simple: readonly RefAnnotation[] | undefined;
     try {
       json = JSON.parse(utf8Decoder.decode(jsonBytes));
       if (metaBytes) {
-        // superjson's annotations mirror the value's shape, two levels per level at most.
-        checkJsonDepth(metaBytes, 2 * this.maxDepth + 8);
-        meta = JSON.parse(utf8Decoder.decode(metaBytes));
+        const metaText = utf8Decoder.decode(metaBytes);
+        simple = this.simpleMetas.get(metaText);
+        if (simple === undefined) {
+          // superjson's annotations mirror the value's shape, two levels per level at most.
+          checkJsonDepth(metaBytes, 2 * this.maxDepth + 8);
+          meta = JSON.parse(metaText);
+          simple = refAnnotations(meta, refNameSet);
+          if (simple !== undefined) this.rememberSimpleMeta(metaText, simple);
+        }
       }
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
@@ -310,7 +323,6 @@ export class Codec {
       if (count !== 0) throw badMessage('attachments in a plain JSON message');
       return json;
     }
-    const simple = refAnnotations(meta, refNameSet);
     this.decoding = { ctx, attachments, refs: new Map(), hasErrors: false };
     if (simple !== undefined) {
       // References only (what a Ret request carries): revived in place, superjson not needed.
@@ -337,6 +349,18 @@ export class Codec {
     } finally {
       this.decoding = undefined;
     }
+  }
+
+  /**
+   * References-only metas already read, by their text: a peer sending many
+   * requests of one shape sends the same meta each time. Bounded, per codec
+   * (so per session); the annotations are never modified after parsing.
+   */
+  private readonly simpleMetas = new Map<string, readonly RefAnnotation[]>();
+
+  private rememberSimpleMeta(text: string, annotations: readonly RefAnnotation[]): void {
+    if (this.simpleMetas.size >= SIMPLE_META_CACHE) this.simpleMetas.clear();
+    this.simpleMetas.set(text, annotations);
   }
 
   /** The wire number of a channel or stream (the session's `ref`). */

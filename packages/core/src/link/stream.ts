@@ -4,7 +4,7 @@
  * The splitter is a small state machine that takes chunks split or joined at
  * any boundary and refuses an oversized length before allocating anything.
  */
-import { ByteReader, varintSize, writeVarint } from '../codec/bytes.js';
+import { varintSize, writeVarint } from '../codec/bytes.js';
 import type { SessionOptions } from '../config.js';
 import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
@@ -21,9 +21,14 @@ const HIGH_WATER_BYTES = 1024 * 1024;
 export class FrameSplitter {
   private frame: Uint8Array | null = null;
   private filled = 0;
-  private lengthBytes: number[] = [];
+  /** The length varint read so far (it may span chunks). */
+  private length = 0;
+  private lengthBytes = 0;
+  private readonly maxLengthBytes: number;
 
-  constructor(private readonly maxFrame = MAX_STREAM_FRAME) {}
+  constructor(private readonly maxFrame = MAX_STREAM_FRAME) {
+    this.maxLengthBytes = varintSize(maxFrame);
+  }
 
   /** Feeds a chunk; returns the frames it completes, in order. Throws `ProtocolError` on bad lengths. */
   push(chunk: Uint8Array): Uint8Array[] {
@@ -41,15 +46,17 @@ export class FrameSplitter {
         }
         continue;
       }
-      // Reading the length varint, possibly across chunks.
+      // Reading the length varint (LEB128), possibly across chunks.
       const byte = chunk[o++] as number;
-      this.lengthBytes.push(byte);
+      this.length += (byte & 0x7f) * 2 ** (7 * this.lengthBytes);
+      this.lengthBytes++;
       if (byte & 0x80) {
-        if (this.lengthBytes.length >= varintSize(this.maxFrame)) throw tooLong(this.maxFrame);
+        if (this.lengthBytes >= this.maxLengthBytes) throw tooLong(this.maxFrame);
         continue;
       }
-      const length = new ByteReader(Uint8Array.from(this.lengthBytes)).varint();
-      this.lengthBytes = [];
+      const length = this.length;
+      this.length = 0;
+      this.lengthBytes = 0;
       if (length === 0) throw new ProtocolError('empty frame on a byte link', { code: 'BAD_FRAME' });
       if (length > this.maxFrame) throw tooLong(this.maxFrame);
       if (chunk.byteLength - o >= length) {
@@ -66,7 +73,7 @@ export class FrameSplitter {
 
   /** True between frames (a clean place for the stream to end). */
   get idle(): boolean {
-    return this.frame === null && this.lengthBytes.length === 0;
+    return this.frame === null && this.lengthBytes === 0;
   }
 }
 

@@ -200,6 +200,21 @@ describe('references-only messages from a peer', () => {
     }
   });
 
+  it('a meta seen before is still checked against each message’s data', () => {
+    const codec = makeCodec();
+    const meta = { values: { ret: S }, v: 1 };
+    expect(codec.decode(richPayload({ ret: 1 }, meta), lenientDecodeContext().ctx)).toEqual({ ret: { resolved: 'sender', token: 1 } });
+    expectProtocolError(() => codec.decode(richPayload({}, meta), lenientDecodeContext().ctx));
+    expectProtocolError(() => codec.decode(richPayload({ ret: 'x' }, meta), lenientDecodeContext().ctx));
+    expectProtocolError(() => codec.decode(richPayload([1], meta), lenientDecodeContext().ctx));
+    // Many distinct shapes (more than the codec remembers) all decode.
+    for (let i = 0; i < 200; i++) {
+      expect(codec.decode(richPayload({ [`k${i}`]: i + 1 }, { values: { [`k${i}`]: S }, v: 1 }), lenientDecodeContext().ctx)).toEqual({
+        [`k${i}`]: { resolved: 'sender', token: i + 1 },
+      });
+    }
+  });
+
   it('without a decode context a reference is a ProtocolError', () => {
     expectProtocolError(() => makeCodec().decode(buildPayload({ json: '{"ret":1}', meta: '{"values":{"ret":[["custom","S"]]},"v":1}' })));
   });
