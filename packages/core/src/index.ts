@@ -14,7 +14,7 @@ export type { SessionSnapshot, StreamSnapshot } from './session/host.js';
 export { sessionPair, memoryLinkPair } from './link/memory.js';
 export { connectPort, type DomPortLike, type MessagePortLike, type NodePortLike } from './link/port.js';
 export { connectStream, FrameSplitter, joinFrames, MAX_STREAM_FRAME, splitBatch, type ByteStreamPair } from './link/stream.js';
-export { afterTick, microtask } from './link/schedule.js';
+export { afterTick, microtask } from './schedule.js';
 export { FrameBatch } from './link/batch.js';
 export { adoptSession } from './link/adopt.js';
 export { allocBytes, encodeVarint, ownsBuffer, reasonText } from './codec/bytes.js';

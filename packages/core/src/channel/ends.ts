@@ -4,6 +4,7 @@
  * `isReceiver` and the detach hook a session uses to take an end over when
  * it is transferred (postMessage-style: the local object stops working).
  */
+import { afterTick } from '../schedule.js';
 import type { Receiver, Sender, WaitOptions } from './types.js';
 
 export const kDetach: unique symbol = Symbol('libchan.detach');
@@ -70,28 +71,55 @@ export type WatchEnd<H> = (end: object, held: H, signal: EndSignal) => () => voi
 
 const noop = (): void => {};
 
+/** Ends waiting for the task to end before they are registered; more are registered at once. */
+const MAX_WAITING_WATCHES = 64;
+
+/** One watched end: what the registry holds (the end only until it is registered). */
+interface Watch<H> {
+  held: H | undefined;
+  end: object | undefined;
+  registered: boolean;
+}
+
 /**
  * Resets ends dropped while their channel is open (API.md: best effort), via a
- * FinalizationRegistry that calls `onCollected(held)`. V8 keeps a registry's
- * targets, and everything its cells hold, alive through young-generation
- * collections, so each watch stops as soon as the end's `signal` settles and
- * lets go of `held`: a finished channel (every Ret) costs the GC nothing. The
- * unregister token is not the end itself, which the signal's hook would then
- * keep reachable.
+ * FinalizationRegistry that calls `onCollected(held)`. Registering costs more
+ * than most channels live: a Ret is answered and closed, a sent end is taken
+ * over by the session, usually before the task ends. So ends are registered
+ * once the task is over, only if still open then (the list holds them until
+ * then, so none can be collected unwatched). V8 also keeps what a registry's
+ * cells hold alive through young-generation collections, so a watch lets go
+ * of `held` the moment the end's `signal` settles.
  */
 export function endWatcher<H>(onCollected: (held: H) => void): WatchEnd<H> {
   if (typeof FinalizationRegistry !== 'function') return () => noop;
-  const registry = new FinalizationRegistry<{ held: H | undefined }>((box) => {
-    if (box.held !== undefined) onCollected(box.held);
+  const registry = new FinalizationRegistry<Watch<H>>((watch) => {
+    if (watch.held !== undefined) onCollected(watch.held);
   });
+  let waiting: Watch<H>[] = [];
+  const registerWaiting = (): void => {
+    const list = waiting;
+    waiting = [];
+    for (const watch of list) {
+      if (watch.held !== undefined && watch.end !== undefined) {
+        // The watch is its own unregister token: held by the registry, it lives as long as the cell.
+        registry.register(watch.end, watch, watch);
+        watch.registered = true;
+      }
+      watch.end = undefined;
+    }
+  };
   return (end, held, signal) => {
     if (signal.settled) return noop;
-    const box: { held: H | undefined } = { held };
-    const token = {};
-    registry.register(end, box, token);
+    const watch: Watch<H> = { held, end, registered: false };
+    const n = waiting.push(watch);
+    if (n === 1) afterTick(registerWaiting);
+    // A task that runs long (a loop of microtasks) does not pile ends up unwatched.
+    else if (n >= MAX_WAITING_WATCHES) registerWaiting();
     const stop = (): void => {
-      registry.unregister(token);
-      box.held = undefined;
+      if (watch.registered) registry.unregister(watch);
+      watch.held = undefined;
+      watch.end = undefined;
     };
     signal.onSettle = stop;
     return stop;

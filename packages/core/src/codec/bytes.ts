@@ -76,6 +76,20 @@ function truncated(): ProtocolError {
 }
 
 export const utf8Encoder = new TextEncoder();
+
+/**
+ * Writes `text` at `offset` if it is all ASCII (one byte per character);
+ * false as soon as it is not (what was written is then garbage). For short
+ * texts this loop beats a call into TextEncoder.
+ */
+export function writeAscii(text: string, out: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return false;
+    out[offset + i] = c;
+  }
+  return true;
+}
 export const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Small buffers come from a shared slab: allocating a typed array costs far more than a view. */

@@ -16,7 +16,7 @@ import { SuperJSON } from 'superjson';
 import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
 import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS } from '../config.js';
 import { knownErrorClasses, ProtocolError } from '../errors.js';
-import { allocBytes, ByteReader, utf8Decoder, utf8Encoder, varintSize, writeVarint } from './bytes.js';
+import { allocBytes, ByteReader, utf8Decoder, utf8Encoder, varintSize, writeAscii, writeVarint } from './bytes.js';
 import { analyze, checkJsonDepth, Shape, type RefLeaf } from './depth.js';
 import { dropNaNReferences, escapePathKey, refAnnotations, reviveAt, validateMeta, type RefAnnotation } from './meta.js';
 
@@ -49,6 +49,8 @@ export interface CodecOptions {
 }
 
 const FLAG_RICH = 1;
+/** Texts up to this many characters are tried as ASCII, written without TextEncoder. */
+const DIRECT_TEXT_MAX = 64;
 /** How many distinct references-only metas a codec remembers (see `simpleMetas`). */
 const SIMPLE_META_CACHE = 64;
 
@@ -133,6 +135,16 @@ function withTokens(value: unknown, leaves: readonly RefLeaf[], tokens: readonly
   return root;
 }
 
+/** The meta of a message with one reference under a top-level key, by reference kind and key. */
+const oneKeyMetas: Record<RefLeaf['kind'], Map<string, string>> = {
+  sender: new Map(),
+  receiver: new Map(),
+  readable: new Map(),
+  writable: new Map(),
+  binary: new Map(),
+};
+const ONE_KEY_META_CACHE = 64;
+
 /**
  * superjson's meta for leaves that are all custom annotations (what
  * `refAnnotations` reads back). Built as superjson builds it, one object per
@@ -142,9 +154,17 @@ function withTokens(value: unknown, leaves: readonly RefLeaf[], tokens: readonly
 function refsMeta(leaves: readonly RefLeaf[]): string {
   const first = leaves[0] as RefLeaf;
   if (first.path.length === 0) return `{"values":[["custom","${refNames[first.kind]}"]],"v":1}`;
-  if (leaves.length === 1) {
-    const path = JSON.stringify(first.path.map((key) => escapePathKey(String(key))).join('.'));
-    return `{"values":{${path}:[["custom","${refNames[first.kind]}"]]},"v":1}`;
+  if (leaves.length === 1 && first.path.length === 1) {
+    // One reference under a top-level key ({ ...request, ret }): the same few metas again and again.
+    const key = String(first.path[0]);
+    const cache = oneKeyMetas[first.kind];
+    let meta = cache.get(key);
+    if (meta === undefined) {
+      meta = `{"values":{${JSON.stringify(escapePathKey(key))}:[["custom","${refNames[first.kind]}"]]},"v":1}`;
+      if (cache.size >= ONE_KEY_META_CACHE) cache.clear();
+      cache.set(key, meta);
+    }
+    return meta;
   }
   interface Node {
     children: Map<string, Node>;
@@ -185,12 +205,14 @@ function copyBytes(view: Uint8Array): ArrayBuffer {
   return new Uint8Array(view).buffer;
 }
 
+const noAttachments: Uint8Array[] = [];
+
 export class Codec {
   private readonly sj = new SuperJSON();
   private readonly maxDepth: number;
   /** Per-call state; encode/decode are synchronous, so one slot suffices. */
   private encoding: { ctx: EncodeContext | undefined; attachments: Uint8Array[] } | undefined;
-  private decoding: { ctx: DecodeContext | undefined; attachments: Uint8Array[]; refs: Map<number, unknown>; hasErrors: boolean } | undefined;
+  private decoding: { ctx: DecodeContext | undefined; attachments: Uint8Array[]; refs: Map<number, unknown> | undefined; hasErrors: boolean } | undefined;
   /** How deep in a `cause` chain each Error being encoded sits. */
   private errorDepth = new WeakMap<Error, number>();
 
@@ -232,30 +254,42 @@ export class Codec {
       jsonText = out.json === undefined ? 'null' : JSON.stringify(out.json);
       metaText = out.meta === undefined ? '{}' : JSON.stringify(out.meta);
     }
-    // Text goes through a reused scratch buffer: encodeInto is far cheaper than encode().
+    // Short ASCII texts (most messages) are written straight into the output.
+    if (jsonText.length + (metaText?.length ?? 0) <= DIRECT_TEXT_MAX) {
+      const out = this.layout(attachments, jsonText.length, metaText?.length, headroom);
+      if (writeAscii(jsonText, out.bytes, out.textAt) && (metaText === undefined || writeAscii(metaText, out.bytes, out.textAt + jsonText.length))) {
+        return { bytes: out.bytes, offset: headroom, byteLength: out.byteLength };
+      }
+    }
+    // Otherwise through a reused scratch buffer: encodeInto is far cheaper than encode().
     const jsonLength = this.encodeText(jsonText, 0);
     const metaLength = metaText === undefined ? 0 : this.encodeText(metaText, jsonLength);
+    const out = this.layout(attachments, jsonLength, metaText === undefined ? undefined : metaLength, headroom);
+    out.bytes.set(this.scratch.subarray(0, jsonLength + metaLength), out.textAt);
+    return { bytes: out.bytes, offset: headroom, byteLength: out.byteLength };
+  }
 
+  /** Allocates the output and writes the header and attachments; the texts go at `textAt`. */
+  private layout(attachments: Uint8Array[], jsonLength: number, metaLength: number | undefined, headroom: number): { bytes: Uint8Array; textAt: number; byteLength: number } {
     let headerSize = 1 + varintSize(attachments.length);
     let attachmentBytes = 0;
     for (const a of attachments) {
       headerSize += varintSize(a.byteLength);
       attachmentBytes += a.byteLength;
     }
-    if (metaText !== undefined) headerSize += varintSize(jsonLength);
-    const byteLength = headerSize + attachmentBytes + jsonLength + metaLength;
+    if (metaLength !== undefined) headerSize += varintSize(jsonLength);
+    const byteLength = headerSize + attachmentBytes + jsonLength + (metaLength ?? 0);
     const bytes = allocBytes(headroom + byteLength);
     let o = headroom;
-    bytes[o++] = metaText === undefined ? 0 : FLAG_RICH;
+    bytes[o++] = metaLength === undefined ? 0 : FLAG_RICH;
     o = writeVarint(bytes, o, attachments.length);
     for (const a of attachments) o = writeVarint(bytes, o, a.byteLength);
-    if (metaText !== undefined) o = writeVarint(bytes, o, jsonLength);
+    if (metaLength !== undefined) o = writeVarint(bytes, o, jsonLength);
     for (const a of attachments) {
       bytes.set(a, o);
       o += a.byteLength;
     }
-    bytes.set(this.scratch.subarray(0, jsonLength + metaLength), o);
-    return { bytes, offset: headroom, byteLength };
+    return { bytes, textAt: o, byteLength };
   }
 
   /** Encodes into a buffer of its own (for tests, handshakes and control values). */
@@ -284,17 +318,23 @@ export class Codec {
     if (flags & ~FLAG_RICH) throw badMessage(`unknown message flags ${flags}`);
     const count = r.varint();
     if (count > r.remaining) throw badMessage('attachment count exceeds the message');
-    const lengths: number[] = [];
-    let total = 0;
-    for (let i = 0; i < count; i++) {
-      const len = r.varint();
-      lengths.push(len);
-      total += len;
-    }
     const rich = (flags & FLAG_RICH) !== 0;
-    const jsonLength = rich ? r.varint() : -1;
-    if (total > r.remaining) throw badMessage('attachments exceed the message');
-    const attachments = lengths.map((len) => r.bytes(len));
+    let attachments: Uint8Array[] = noAttachments;
+    let jsonLength: number;
+    if (count > 0) {
+      const lengths: number[] = [];
+      let total = 0;
+      for (let i = 0; i < count; i++) {
+        const len = r.varint();
+        lengths.push(len);
+        total += len;
+      }
+      jsonLength = rich ? r.varint() : -1;
+      if (total > r.remaining) throw badMessage('attachments exceed the message');
+      attachments = lengths.map((len) => r.bytes(len));
+    } else {
+      jsonLength = rich ? r.varint() : -1;
+    }
     const jsonBytes = rich ? r.bytes(jsonLength) : r.rest();
     const metaBytes = rich ? r.rest() : undefined;
 
@@ -323,7 +363,7 @@ export class Codec {
       if (count !== 0) throw badMessage('attachments in a plain JSON message');
       return json;
     }
-    this.decoding = { ctx, attachments, refs: new Map(), hasErrors: false };
+    this.decoding = { ctx, attachments, refs: undefined, hasErrors: false };
     if (simple !== undefined) {
       // References only (what a Ret request carries): revived in place, superjson not needed.
       try {
@@ -377,10 +417,10 @@ export class Codec {
     const decoding = this.decoding;
     if (!decoding?.ctx) throw badMessage(`unexpected ${kind} reference`);
     // superjson annotates every occurrence of a shared object; resolve each stream once.
-    const known = decoding.refs.get(token);
+    const known = decoding.refs?.get(token);
     if (known !== undefined) return known as object;
     const live = decoding.ctx.resolve(kind, token) as object;
-    decoding.refs.set(token, live);
+    (decoding.refs ??= new Map()).set(token, live);
     return live;
   }
 

@@ -3,7 +3,7 @@
  * (MessagePort, WebSocket, BroadcastChannel, byte streams) batches this way,
  * so many small messages cost one postMessage / WebSocket message / write.
  */
-import { microtask } from './schedule.js';
+import { microtask } from '../schedule.js';
 
 export class FrameBatch {
   private frames: Uint8Array[] = [];

@@ -6,7 +6,7 @@
 import type { SessionOptions } from '../config.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
-import { microtask } from './schedule.js';
+import { microtask } from '../schedule.js';
 
 class MemoryLink implements FrameLink {
   peer!: MemoryLink;

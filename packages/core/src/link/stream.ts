@@ -10,7 +10,7 @@ import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
 import { FrameBatch } from './batch.js';
-import { afterTick, microtask } from './schedule.js';
+import { afterTick, microtask } from '../schedule.js';
 
 /** The largest frame a byte link carries (data frames are ≤ 16 KiB; HELLO carries the user's `hello`). */
 export const MAX_STREAM_FRAME = 1024 * 1024;

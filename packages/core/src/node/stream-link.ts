@@ -6,7 +6,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { FrameBatch } from '../link/batch.js';
-import { afterTick } from '../link/schedule.js';
+import { afterTick } from '../schedule.js';
 import { FrameSplitter, joinFrames } from '../link/stream.js';
 import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';

@@ -47,6 +47,21 @@ describe('garbage-collected ends', () => {
     expect((error as ChannelClosedError).code).toBe('GONE');
   }, 10_000);
 
+  it('ends made and dropped in one long task are watched too (100 in one loop)', async () => {
+    const receives: Promise<unknown>[] = [];
+    (() => {
+      for (let i = 0; i < 100; i++) {
+        const [rx] = pipe<number>();
+        receives.push(rx.receive().catch((e: unknown) => e));
+      }
+    })();
+    const errors: unknown[] = [];
+    for (const r of receives) void r.then((e) => errors.push(e));
+    await collectUntil(() => errors.length === 100);
+    expect(errors.length).toBe(100);
+    for (const e of errors) expect((e as ChannelClosedError).code).toBe('GONE');
+  }, 10_000);
+
   it('a transferred end is not reset when its old, detached object is collected', async () => {
     let rx: Receiver<number> | undefined;
     let live: Sender<number> | undefined;

@@ -1,5 +1,5 @@
 /**
- * When links run their deferred work. Node's `queueMicrotask` wraps every
+ * When deferred work runs (links batching frames, channel ends being watched). Node's `queueMicrotask` wraps every
  * callback in an AsyncResource, which costs more than the work on hot
  * paths; a resolved promise's `then` does not.
  */
