@@ -86,9 +86,24 @@ function tooLong(max: number): ProtocolError {
  * holding length-prefixed frames) into its frames, without copying.
  */
 export function splitBatch(batch: Uint8Array, maxFrame = MAX_STREAM_FRAME): Uint8Array[] {
-  const splitter = new FrameSplitter(maxFrame);
-  const frames = splitter.push(batch);
-  if (!splitter.idle) throw new ProtocolError('a batch ends inside a frame', { code: 'BAD_FRAME' });
+  const frames: Uint8Array[] = [];
+  const maxLengthBytes = varintSize(maxFrame);
+  let o = 0;
+  while (o < batch.byteLength) {
+    let length = 0;
+    for (let i = 0; ; i++) {
+      if (i >= maxLengthBytes) throw tooLong(maxFrame);
+      if (o >= batch.byteLength) throw new ProtocolError('a batch ends inside a frame', { code: 'BAD_FRAME' });
+      const byte = batch[o++] as number;
+      length += (byte & 0x7f) * 2 ** (7 * i);
+      if (byte < 0x80) break;
+    }
+    if (length === 0) throw new ProtocolError('empty frame on a byte link', { code: 'BAD_FRAME' });
+    if (length > maxFrame) throw tooLong(maxFrame);
+    if (length > batch.byteLength - o) throw new ProtocolError('a batch ends inside a frame', { code: 'BAD_FRAME' });
+    frames.push(batch.subarray(o, o + length));
+    o += length;
+  }
   return frames;
 }
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Codec } from '../../src/codec/codec.js';
 import { ProtocolError, SessionClosedError } from '../../src/errors.js';
-import { FrameSplitter, joinFrames } from '../../src/link/stream.js';
+import { FrameSplitter, joinFrames, splitBatch } from '../../src/link/stream.js';
 import * as F from '../../src/session/frames.js';
 import type { FrameLink, LinkSink } from '../../src/session/link.js';
 import { Session } from '../../src/session/session.js';
@@ -108,6 +108,39 @@ describe('byte-link frame splitter', () => {
       { numRuns: 2000 },
     );
     expect(() => new FrameSplitter(1024).push(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(ProtocolError);
+  });
+
+  it('a whole batch splits into what the streaming splitter gives, or both refuse it (ProtocolError)', () => {
+    const outcome = (split: () => Uint8Array[]): unknown => {
+      try {
+        return split().map((f) => Array.from(f));
+      } catch (error) {
+        expect(error).toBeInstanceOf(ProtocolError);
+        return 'refused';
+      }
+    };
+    const batches = fc.oneof(
+      fc.uint8Array({ maxLength: 256 }),
+      fc.array(fc.constantFrom(...validFrames), { minLength: 1, maxLength: 8 }).map((frames) => joinFrames(frames)),
+      fc
+        .tuple(fc.array(fc.constantFrom(...validFrames), { minLength: 1, maxLength: 4 }), fc.nat())
+        .map(([frames, cut]) => {
+          const joined = joinFrames(frames);
+          return joined.subarray(0, cut % (joined.byteLength + 1));
+        }),
+    );
+    fc.assert(
+      fc.property(batches, (batch) => {
+        const streaming = (): Uint8Array[] => {
+          const splitter = new FrameSplitter(1024);
+          const frames = splitter.push(batch);
+          if (!splitter.idle) throw new ProtocolError('ends inside a frame', { code: 'BAD_FRAME' });
+          return frames;
+        };
+        expect(outcome(() => splitBatch(batch, 1024))).toEqual(outcome(streaming));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
