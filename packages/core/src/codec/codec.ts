@@ -113,6 +113,10 @@ function withTokens(value: unknown, leaves: readonly RefLeaf[], tokens: readonly
   const first = leaves[0] as RefLeaf;
   if (first.path.length === 0) return tokens[0];
   const root = copy(value);
+  if (leaves.length === 1 && first.path.length === 1) {
+    root[first.path[0] as string | number] = tokens[0];
+    return root;
+  }
   const copies = new Map<unknown, Record<string | number, unknown>>([[value, root]]);
   leaves.forEach((leaf, i) => {
     let source = value as Record<string | number, unknown>;

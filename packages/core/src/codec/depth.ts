@@ -44,6 +44,9 @@ export const enum Shape {
   Rich,
 }
 
+/** Objects a walk tracks in a list before it switches to a Set. */
+const SEEN_LIST_MAX = 16;
+
 function tooDeep(maxDepth: number): LimitExceededError {
   return new LimitExceededError(`value nested deeper than maxNestingDepth (${maxDepth})`, { limit: 'maxNestingDepth' });
 }
@@ -55,7 +58,23 @@ function tooDeep(maxDepth: number): LimitExceededError {
  * types), or would but for reference leaves, which are then listed in `leaves`.
  */
 export function analyze(value: unknown, maxDepth: number, leaves: RefLeaf[] = []): Shape {
-  const seen = new Set<object>();
+  // A lone string, boolean, finite number or null (a typical reply) needs no walk.
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return Shape.Json;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0) ? Shape.Json : Shape.Rich;
+  // Most messages are small: a list finds repeats faster than a Set costs to make.
+  const seenList: object[] = [];
+  let seenSet: Set<object> | undefined;
+  /** Records `obj`; true if it was met before (shared or cyclic). */
+  const seenBefore = (obj: object): boolean => {
+    if (seenSet !== undefined) {
+      if (seenSet.has(obj)) return true;
+      seenSet.add(obj);
+      return false;
+    }
+    if (seenList.includes(obj)) return true;
+    if (seenList.push(obj) > SEEN_LIST_MAX) seenSet = new Set(seenList);
+    return false;
+  };
   let rich = false;
   // superjson refuses these keys anywhere in a value; a references-only value with one goes its way too (and fails the same).
   let guardedKey = false;
@@ -80,11 +99,10 @@ export function analyze(value: unknown, maxDepth: number, leaves: RefLeaf[] = []
     }
     if (v === null) return;
     const obj = v as object;
-    if (seen.has(obj)) {
+    if (seenBefore(obj)) {
       rich = true; // shared or cyclic: superjson keeps the identity
       return;
     }
-    seen.add(obj);
     if (depth >= maxDepth) throw tooDeep(maxDepth);
     if (Array.isArray(obj)) {
       for (let i = 0; i < obj.length; i++) {
@@ -127,8 +145,7 @@ export function analyze(value: unknown, maxDepth: number, leaves: RefLeaf[] = []
       for (let level = 1; level <= MAX_ERROR_CAUSE_DEPTH && cause instanceof Error && 'cause' in cause; level++) {
         cause = cause.cause;
         if (cause instanceof Error) {
-          if (seen.has(cause) || depth + level >= maxDepth) break;
-          seen.add(cause);
+          if (depth + level >= maxDepth || seenBefore(cause)) break;
         } else {
           walk(cause, depth + level);
           break;

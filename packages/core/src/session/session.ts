@@ -9,7 +9,7 @@ import { AbstractReceiver, AbstractSender, handledPromise, kDetach, kIsTransferr
 import { PipeCore, type PipeReceiver } from '../channel/pipe.js';
 import { Queue } from '../channel/queue.js';
 import type { Receiver, Sender, WaitOptions } from '../channel/types.js';
-import { Codec, type RefKind } from '../codec/codec.js';
+import { Codec, type EncodeContext, type RefKind } from '../codec/codec.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
 import { ChannelClosedError, LimitExceededError, ProtocolError, SessionClosedError } from '../errors.js';
 import {
@@ -120,7 +120,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   private flushing = false;
   private paused = false;
   private readonly blocked = new Set<OutStream>();
-  private readonly creditFlushes: InStream[] = [];
+  private creditFlushes: InStream[] = [];
   private creditTimer: ReturnType<typeof setTimeout> | undefined;
   private flushingCredits = false;
   private closing = false;
@@ -293,21 +293,28 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   // ---- StreamHost ----
 
+  /** Channels and streams named by the message being encoded (a stack slot: a getter may send while a value is encoded). */
+  private encodingRefs: { kind: RefKind; object: object; id: number }[] | undefined;
+  private readonly encodeContext: EncodeContext = {
+    ref: (kind, object) => {
+      checkTransferable(kind, object);
+      const id = this.allocId();
+      (this.encodingRefs ??= []).push({ kind, object, id });
+      return id;
+    },
+  };
+
   prepareMessage(value: unknown, parent: number): PreparedMessage {
+    const outer = this.encodingRefs;
+    this.encodingRefs = undefined;
     let refs: { kind: RefKind; object: object; id: number }[] | undefined;
-    const encoded = this.codec.encode(
-      value,
-      {
-        ref: (kind, object) => {
-          checkTransferable(kind, object);
-          const id = this.allocId();
-          (refs ??= []).push({ kind, object, id });
-          return id;
-        },
-      },
-      HEADROOM,
-      Math.min(this.options.maxNestingDepth, this.peerLimits.maxNestingDepth),
-    );
+    let encoded;
+    try {
+      encoded = this.codec.encode(value, this.encodeContext, HEADROOM, Math.min(this.options.maxNestingDepth, this.peerLimits.maxNestingDepth));
+    } finally {
+      refs = this.encodingRefs as typeof refs; // filled by encodeContext.ref during encode
+      this.encodingRefs = outer;
+    }
     if (encoded.byteLength > this.peerLimits.maxMessageBytes) {
       throw new LimitExceededError(`message of ${encoded.byteLength} bytes exceeds the peer's maxMessageBytes (${this.peerLimits.maxMessageBytes})`, {
         limit: 'maxMessageBytes',
@@ -439,7 +446,9 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     if (this.flushingCredits || this.creditFlushes.length === 0) return;
     this.flushingCredits = true;
     try {
-      for (const s of this.creditFlushes.splice(0)) s.flushCredit();
+      const streams = this.creditFlushes;
+      this.creditFlushes = [];
+      for (const s of streams) s.flushCredit();
     } finally {
       this.flushingCredits = false;
     }
