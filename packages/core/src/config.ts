@@ -64,8 +64,16 @@ export const listenerDefaults = {
   closeTimeoutMs: 5000,
 } as const;
 
-/** Largest payload of one MESSAGE or BYTES frame; bigger messages are split and interleaved. */
+/** Largest payload of one MESSAGE frame; bigger messages are split and interleaved. */
 export const MAX_FRAME_PAYLOAD = 16 * 1024;
+
+/**
+ * Largest payload of one BYTES frame: byte chunks are split at this size. Bigger than a
+ * MESSAGE fragment because a byte stream's cost is per frame (header, scheduling, one
+ * delivery to the reading ReadableStream each), while a frame of another stream waits
+ * behind at most one of these per turn of the round robin.
+ */
+export const MAX_BYTES_FRAME_PAYLOAD = 64 * 1024;
 
 /** Hard ceilings a session refuses to be configured above (and refuses from a peer's handshake). */
 export const ceilings = {

@@ -53,7 +53,7 @@ export interface WebSocketListener extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Largest WebSocket message: a batch of frames or a HELLO (messages themselves are split into 16 KiB frames). */
+/** Largest WebSocket message: a batch of frames or a HELLO (data is split into frames of at most 64 KiB). */
 const MAX_PAYLOAD = MAX_STREAM_FRAME + 64 * 1024;
 
 function sameOrigin(origin: string, req: IncomingMessage): boolean {

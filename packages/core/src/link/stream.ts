@@ -12,7 +12,7 @@ import { Session } from '../session/session.js';
 import { FrameBatch } from './batch.js';
 import { afterTick, microtask } from '../schedule.js';
 
-/** The largest frame a byte link carries (data frames are ≤ 16 KiB; HELLO carries the user's `hello`). */
+/** The largest frame a byte link carries (data frames are ≤ 64 KiB; HELLO carries the user's `hello`). */
 export const MAX_STREAM_FRAME = 1024 * 1024;
 
 /** Writes pause when this much is waiting in the writable's queue. */

@@ -5,7 +5,7 @@
  * when `Sender.send()` resolves.
  */
 import { handledPromise } from '../channel/ends.js';
-import { MAX_FRAME_PAYLOAD } from '../config.js';
+import { MAX_BYTES_FRAME_PAYLOAD, MAX_FRAME_PAYLOAD } from '../config.js';
 import { Queue } from '../channel/queue.js';
 import { ChannelClosedError, unclaimedError } from '../errors.js';
 import {
@@ -139,13 +139,13 @@ export class OutStream implements Child {
     return this.enqueue(prepared.bytes, prepared.offset, prepared.size, prepared.children, signal, owner);
   }
 
-  /** Queues raw bytes (byte streams), split into frames of at most 16 KiB. */
+  /** Queues raw bytes (byte streams), split into frames of at most 64 KiB. */
   sendBytes(chunk: Uint8Array, copy: boolean): Promise<void> {
     if (this.state !== State.Open) return Promise.reject(this.sendError());
     if (copy) chunk = new Uint8Array(chunk); // a real copy even for a Node Buffer
     let last: Promise<void> = RESOLVED;
-    for (let o = 0; o < chunk.byteLength; o += MAX_FRAME_PAYLOAD) {
-      const piece = chunk.subarray(o, Math.min(o + MAX_FRAME_PAYLOAD, chunk.byteLength));
+    for (let o = 0; o < chunk.byteLength; o += MAX_BYTES_FRAME_PAYLOAD) {
+      const piece = chunk.subarray(o, Math.min(o + MAX_BYTES_FRAME_PAYLOAD, chunk.byteLength));
       // Only the last piece's promise is returned; the others settle the same way and must not go unhandled.
       last.catch(() => {});
       last = this.enqueue(piece, 0, piece.byteLength, undefined, undefined, undefined);
@@ -373,7 +373,8 @@ export class OutStream implements Child {
     }
     const type = this.kind === StreamKind.Channel ? FrameType.Message : FrameType.Bytes;
     let frame: Uint8Array;
-    if (head.sent === 0 && head.size <= MAX_FRAME_PAYLOAD) {
+    // A byte chunk was split into frame-sized pieces by sendBytes: each goes whole.
+    if (head.sent === 0 && (head.size <= MAX_FRAME_PAYLOAD || type === FrameType.Bytes)) {
       if (head.offset >= 16) {
         const start = writeDataHeaderBefore(head.bytes, head.offset, type, this.id);
         frame = head.bytes.subarray(start, head.offset + head.size);
