@@ -160,6 +160,10 @@ export class WebSocketLink implements FrameLink {
     sink?.end(error);
   }
 
+  flush(): void {
+    if (!this.closed) this.batch.flush();
+  }
+
   close(error?: unknown): void {
     if (this.closed) return;
     this.batch.flush();

@@ -251,12 +251,15 @@ describe('WebSocket link: a socket that drops', () => {
     const toClientRx = await within(client.accept<Uint8Array>(), 10_000, 'accept');
     const quiet = await client.openSender<number>();
     const quietRx = await within(server.accept<number>(), 10_000, 'accept');
+    const quietToClient = await server.openSender<number>();
+    const quietToClientRx = await within(client.accept<number>(), 10_000, 'accept');
     // Fill each window (a message that takes a whole window goes because the window is fully open);
     // nobody reads, so the next send on each waits for credit that never comes.
     await toServer.send(new Uint8Array(server.options.initialWindowBytes));
     await toClient.send(new Uint8Array(client.options.initialWindowBytes));
     const pending: Record<string, Promise<{ ok: boolean; error?: unknown }>> = {
-      clientReceive: outcome(toClientRx.receive().then(() => toClientRx.receive())),
+      // On a channel of its own: taking the window-filler off toClientRx would return its credit and let serverSend go.
+      clientReceive: outcome(quietToClientRx.receive()),
       clientAccept: outcome(client.accept()),
       clientSend: outcome(toServer.send(new Uint8Array(1024))),
       clientChannelClosed: outcome(toServer.closed),
@@ -268,6 +271,8 @@ describe('WebSocket link: a socket that drops', () => {
       serverClosed: outcome(server.closed),
     };
     void quiet;
+    void quietToClient;
+    void toClientRx;
     return { pending, toServerRx };
   }
 

@@ -196,6 +196,10 @@ class ByteStreamLink implements FrameLink {
     });
   }
 
+  flush(): void {
+    if (!this.closed) this.batch.flush();
+  }
+
   close(error?: unknown): void {
     if (this.closed) return;
     this.batch.flush();

@@ -68,6 +68,10 @@ export class NodeStreamLink implements FrameLink {
     }
   }
 
+  flush(): void {
+    if (!this.closed) this.batch.flush();
+  }
+
   close(error?: unknown): void {
     if (this.closed) return;
     this.batch.flush();

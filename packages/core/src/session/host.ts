@@ -48,8 +48,11 @@ export interface StreamHost {
   restoreCredit(bytes: number): void;
   /** The stream waits for credit (stream or session). */
   blockedOnCredit(stream: import('./out-stream.js').OutStream): void;
-  /** Returns consumed bytes to the peer: to stream `id` and the session (id 0: session only). */
-  returnCredit(id: number, bytes: number): void;
+  /**
+   * Returns consumed bytes to the peer: to stream `id` and the session (id 0: session only).
+   * `urgent`: the peer's sender may be waiting for it, so it goes out now instead of with the link's batch.
+   */
+  returnCredit(id: number, bytes: number, urgent?: boolean): void;
   /** Encodes a reset reason (an Error, usually) for RESET/STOP/GOAWAY. */
   encodeReason(reason: unknown): Uint8Array;
   /** The stream reached its end on this side. */

@@ -402,22 +402,26 @@ export class InStream implements Child {
 
   private consumed(n: number): void {
     this.toReturn += n;
-    if (this.toReturn >= this.window / 2) this.flushCredit();
+    if (this.toReturn >= this.window / 2) this.flushCredit(true);
     else if (!this.creditScheduled) {
       this.creditScheduled = true;
       this.host.scheduleCreditFlush(this);
     }
   }
 
-  /** Sends the consumed bytes back as credit (stream and session). */
-  flushCredit(): void {
+  /**
+   * Sends the consumed bytes back as credit (stream and session). `urgent` (half a window
+   * is back): the sender may have stopped for it, so the link sends it now rather than at
+   * the end of this task — a task that can go on reading the rest of the window first.
+   */
+  flushCredit(urgent = false): void {
     this.creditScheduled = false;
     if (this.toReturn === 0) return;
     const n = this.toReturn;
     this.toReturn = 0;
     this.unacked -= n;
     this.host.recvUnacked -= n;
-    this.host.returnCredit(this.state === State.Done ? 0 : this.id, n);
+    this.host.returnCredit(this.state === State.Done ? 0 : this.id, n, urgent);
   }
 
   private dropQueue(): void {

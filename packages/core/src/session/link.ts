@@ -28,6 +28,12 @@ export interface FrameLink {
    * (WebTransport) carries each lane on a native stream of its own.
    */
   send(frame: Uint8Array, lane?: number): boolean;
+  /**
+   * Sends now what the link holds back to batch with later frames (optional: links that
+   * batch per task implement it). The session calls it after a CREDIT a stalled sender
+   * may be waiting for.
+   */
+  flush?(): void;
   /** Closes the link after what was sent; `error` set means a failure. */
   close(error?: unknown): void;
   /**

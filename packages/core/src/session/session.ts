@@ -378,8 +378,10 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     if (this.phase === Phase.Open) this.retryBlocked();
   }
 
-  returnCredit(id: number, bytes: number): void {
-    if (bytes > 0) this.writeControl(encodeCredit(id, bytes));
+  returnCredit(id: number, bytes: number, urgent = false): void {
+    if (bytes === 0) return;
+    this.writeControl(encodeCredit(id, bytes));
+    if (urgent && this.linkOpen) this.link.flush?.();
   }
 
   encodeReason(reason: unknown): Uint8Array {
