@@ -75,6 +75,13 @@ export const MAX_FRAME_PAYLOAD = 16 * 1024;
  */
 export const MAX_BYTES_FRAME_PAYLOAD = 64 * 1024;
 
+/**
+ * A byte stream whose reader keeps up has its window doubled, up to this share of the
+ * session window (4 MiB with the defaults): one window per round trip is what limits a
+ * byte stream on a fast link, and a stalled stream still holds at most its window.
+ */
+export const MAX_STREAM_WINDOW_SHARE = 1 / 4;
+
 /** Hard ceilings a session refuses to be configured above (and refuses from a peer's handshake). */
 export const ceilings = {
   maxMessageBytes: 1024 * 1024 * 1024,

@@ -11,7 +11,7 @@ import { ProtocolError } from '../errors.js';
 
 export const PROTOCOL_MAGIC = 0x4c43; // "LC"
 export const PROTOCOL_MAJOR = 1;
-export const PROTOCOL_MINOR = 0;
+export const PROTOCOL_MINOR = 1;
 
 /** Capability bits announced in HELLO. */
 export const Capability = {
@@ -19,6 +19,8 @@ export const Capability = {
   Resume: 1 << 0,
   /** Reserved: inspector statistics frames. */
   InspectorStats: 1 << 1,
+  /** Understands WINDOW (stream credit without session credit): its byte streams' windows may grow. */
+  StreamWindow: 1 << 2,
 } as const;
 
 export const FrameType = {
@@ -34,6 +36,7 @@ export const FrameType = {
   Pong: 9,
   GoAway: 10,
   Opens: 11,
+  Window: 12,
 } as const;
 
 export const StreamKind = {
@@ -103,6 +106,12 @@ export interface CreditFrame {
   id: number;
   increment: number;
 }
+export interface WindowFrame {
+  type: typeof FrameType.Window;
+  id: number;
+  /** Added to this stream's credit only (the session's is unchanged): the receiver grew the stream's window. */
+  increment: number;
+}
 export interface CloseFrame {
   type: typeof FrameType.Close;
   id: number;
@@ -137,6 +146,7 @@ export type Frame =
   | MessageFrame
   | BytesFrame
   | CreditFrame
+  | WindowFrame
   | CloseFrame
   | ResetFrame
   | PingFrame
@@ -163,6 +173,8 @@ export function decodeFrame(buf: Uint8Array): Frame {
       return { type, id: nonzero(id), payload: r.rest() };
     case FrameType.Credit:
       return { type, id, increment: end(r, r.varint()) };
+    case FrameType.Window:
+      return { type, id: nonzero(id), increment: end(r, r.varint()) };
     case FrameType.Open: {
       const kind = r.u8();
       if (kind !== StreamKind.Channel && kind !== StreamKind.Bytes) throw badFrame(`unknown stream kind ${kind}`);
@@ -269,6 +281,9 @@ export function encodeOpen(id: number, kind: StreamKind, openerSends: boolean, p
 }
 export function encodeCredit(id: number, increment: number): Uint8Array {
   return small(FrameType.Credit, id, [increment]);
+}
+export function encodeWindow(id: number, increment: number): Uint8Array {
+  return small(FrameType.Window, id, [increment]);
 }
 export function encodeClose(id: number): Uint8Array {
   return small(FrameType.Close, id, []);

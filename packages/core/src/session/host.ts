@@ -53,6 +53,11 @@ export interface StreamHost {
    * `urgent`: the peer's sender may be waiting for it, so it goes out now instead of with the link's batch.
    */
   returnCredit(id: number, bytes: number, urgent?: boolean): void;
+  /**
+   * Gives stream `id` `bytes` more credit than it was opened with (WINDOW: the stream's,
+   * not the session's). False when the peer does not understand it: the window stays.
+   */
+  growWindow(id: number, bytes: number): boolean;
   /** Encodes a reset reason (an Error, usually) for RESET/STOP/GOAWAY. */
   encodeReason(reason: unknown): Uint8Array;
   /** The stream reached its end on this side. */

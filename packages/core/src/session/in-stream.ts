@@ -10,6 +10,7 @@ import { PipeCore, PipeReceiver, PipeSender } from '../channel/pipe.js';
 import { Queue } from '../channel/queue.js';
 import type { Receiver } from '../channel/types.js';
 import { disposeValue } from '../channel/unclaimed.js';
+import { MAX_STREAM_WINDOW_SHARE } from '../config.js';
 import { ProtocolError, unclaimedError } from '../errors.js';
 import { encodeReset, FrameType, MessageFlag, StreamKind } from './frames.js';
 import type { Child, StreamHost, StreamSnapshot } from './host.js';
@@ -58,8 +59,13 @@ export class InStream implements Child {
   readonly children: Child[] = [];
   private state = State.Open;
   private resetReason: unknown;
-  private readonly window: number;
-  private readonly maxOutstanding: number;
+  /** The credit this stream grants (grows for a byte stream whose reader keeps up). */
+  private window: number;
+  /** How far the window may grow (the initial window for channels, or when the peer cannot grow it). */
+  private maxWindow: number;
+  private maxOutstanding: number;
+  /** The reader waited on an empty queue since the window last had a chance to grow. */
+  private starved = false;
   private unacked = 0;
   private toReturn = 0;
   creditScheduled = false;
@@ -79,6 +85,7 @@ export class InStream implements Child {
     readonly openedHere: boolean,
   ) {
     this.window = host.options.initialWindowBytes;
+    this.maxWindow = kind === StreamKind.Bytes ? Math.max(this.window, host.options.sessionWindowBytes * MAX_STREAM_WINDOW_SHARE) : this.window;
     this.maxOutstanding = Math.max(this.window, host.options.maxMessageBytes);
     this.claimed = openedHere;
   }
@@ -307,7 +314,11 @@ export class InStream implements Child {
       this.awaitDelivery(t.writer.write(item.value as Uint8Array), item);
       return;
     }
-    if (this.queue.length === 0 && this.state === State.PeerClosed) this.finishClean(t);
+    if (this.queue.length === 0) {
+      if (this.state === State.PeerClosed) this.finishClean(t);
+      // The reader asked for more than has arrived: the window (or the link) holds it back.
+      else if (t.type !== 'channel' && (t.type !== 'readable' || t.pull !== undefined)) this.starved = true;
+    }
   }
 
   private sendAndContinue(sender: AbstractSender<unknown>, item: Item, value: unknown): void {
@@ -402,11 +413,36 @@ export class InStream implements Child {
 
   private consumed(n: number): void {
     this.toReturn += n;
-    if (this.toReturn >= this.window / 2) this.flushCredit(true);
+    if (this.toReturn >= this.window / 2) {
+      this.growWindow();
+      this.flushCredit(true);
+    }
     else if (!this.creditScheduled) {
       this.creditScheduled = true;
       this.host.scheduleCreditFlush(this);
     }
+  }
+
+  /**
+   * Half a window was read: if the reader waited for data meanwhile (it is
+   * faster than what arrives), the window doubles, up to `maxWindow`. One
+   * window per round trip is what limits a byte stream on a fast link; a
+   * reader that falls behind never waits, so its window stays and a stalled
+   * stream holds at most that. Only byte streams grow: their frames never
+   * exceed the credit, while a channel may send one message larger than the
+   * window.
+   */
+  private growWindow(): void {
+    const starved = this.starved;
+    this.starved = false;
+    if (!starved || this.window >= this.maxWindow) return;
+    const extra = Math.min(this.window, this.maxWindow - this.window);
+    if (!this.host.growWindow(this.id, extra)) {
+      this.maxWindow = this.window;
+      return;
+    }
+    this.window += extra;
+    this.maxOutstanding = Math.max(this.window, this.host.options.maxMessageBytes);
   }
 
   /**

@@ -13,10 +13,12 @@ import { Codec, type EncodeContext, type RefKind } from '../codec/codec.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
 import { ChannelClosedError, LimitExceededError, ProtocolError, SessionClosedError } from '../errors.js';
 import {
+  Capability,
   decodeFrame,
   encodeCredit,
   encodeGoAway,
   encodeHello,
+  encodeWindow,
   encodeOpen,
   encodeOpens,
   encodePing,
@@ -96,6 +98,8 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   readonly closed: Promise<void>;
 
   peerLimits!: AnnouncedLimits;
+  /** Capability bits of the peer's HELLO. */
+  private peerCapabilities = 0;
   sendCredit = 0;
   recvUnacked = 0;
 
@@ -182,7 +186,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   private sendHello(): void {
     const limits = Object.fromEntries(limitOrder.map((k) => [k, this.options[k]])) as AnnouncedLimits;
-    this.writeControl(encodeHello(this.nonce, 0, limits, this.helloBytes as Uint8Array));
+    this.writeControl(encodeHello(this.nonce, Capability.StreamWindow, limits, this.helloBytes as Uint8Array));
     this.helloBytes = undefined;
   }
 
@@ -376,6 +380,12 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   restoreCredit(bytes: number): void {
     this.sendCredit += bytes;
     if (this.phase === Phase.Open) this.retryBlocked();
+  }
+
+  growWindow(id: number, bytes: number): boolean {
+    if ((this.peerCapabilities & Capability.StreamWindow) === 0) return false;
+    this.writeControl(encodeWindow(id, bytes));
+    return true;
   }
 
   returnCredit(id: number, bytes: number, urgent = false): void {
@@ -649,6 +659,9 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
         this.retryBlocked();
         return;
       }
+      case FrameType.Window:
+        if (frame.increment !== 0) this.outStreamFor(frame.id)?.onCredit(frame.increment);
+        return;
       case FrameType.Open:
         this.onOpen(frame);
         if (this.early.size > 0) this.releaseEarly(frame.id);
@@ -696,6 +709,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     // The larger nonce takes odd stream ids, so symmetric links need no roles.
     this.nextLocalId = order > 0 ? -1 : 0;
     this.peerLimits = l;
+    this.peerCapabilities = frame.capabilities;
     this.sendCredit = l.sessionWindowBytes;
     this.openSlots = l.maxPendingAccepts;
     this.peer.hello = this.codec.decode(frame.hello);

@@ -7,7 +7,7 @@ import { Codec } from '../../src/codec/codec.js';
 import * as F from '../../src/session/frames.js';
 
 const golden = {
-  hello: '00 00 4c 43 01 00 01 02 03 04 05 06 07 08 00 08 80 80 80 08 80 20 40 80 80 10 80 80 80 08 98 75 80 02 80 08 00 00 6e 75 6c 6c',
+  hello: '00 00 4c 43 01 01 01 02 03 04 05 06 07 08 04 08 80 80 80 08 80 20 40 80 80 10 80 80 80 08 98 75 80 02 80 08 00 00 6e 75 6c 6c',
   open_top: '01 01 00 01 00',
   open_child_sender: '01 04 00 00 01',
   open_bytes: '01 ac 02 01 01 01',
@@ -18,6 +18,7 @@ const golden = {
   bytes: '03 03 01 02 03',
   credit: '04 01 80 80 04',
   credit_session: '04 00 ac 02',
+  window: '0c 03 80 80 04',
   close: '05 01',
   reset: '06 01 01 00 21 7b 22 6e 61 6d 65 22 3a 22 45 72 72 6f 72 22 2c 22 6d 65 73 73 61 67 65 22 3a 22 62 6f 6f 6d 22 7d 7b 22 76 61 6c 75 65 73 22 3a 5b 5b 22 63 75 73 74 6f 6d 22 2c 22 45 22 5d 5d 2c 22 76 22 3a 31 7d',
   stop: '07 02',
@@ -44,7 +45,7 @@ const limits = {
 const nonce = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
 
 const encoded: Record<keyof typeof golden, () => Uint8Array> = {
-  hello: () => F.encodeHello(nonce, 0, limits, codec.encodeToBytes(null)),
+  hello: () => F.encodeHello(nonce, F.Capability.StreamWindow, limits, codec.encodeToBytes(null)),
   open_top: () => F.encodeOpen(1, F.StreamKind.Channel, true, 0),
   open_child_sender: () => F.encodeOpen(4, F.StreamKind.Channel, false, 1),
   open_bytes: () => F.encodeOpen(300, F.StreamKind.Bytes, true, 1),
@@ -55,6 +56,7 @@ const encoded: Record<keyof typeof golden, () => Uint8Array> = {
   bytes: () => F.encodeDataFrame(F.FrameType.Bytes, 3, new Uint8Array([1, 2, 3])),
   credit: () => F.encodeCredit(1, 65536),
   credit_session: () => F.encodeCredit(0, 300),
+  window: () => F.encodeWindow(3, 65536),
   close: () => F.encodeClose(1),
   reset: () => F.encodeReset(F.FrameType.Reset, 1, codec.encodeToBytes(new Error('boom'))),
   stop: () => F.encodeReset(F.FrameType.Stop, 2, new Uint8Array(0)),
@@ -76,12 +78,14 @@ describe('golden byte vectors', () => {
   it('every golden frame decodes back to its fields', () => {
     const bytes = (name: keyof typeof golden): Uint8Array => Uint8Array.from(golden[name].split(' '), (h) => parseInt(h, 16));
     const hello = F.decodeFrame(bytes('hello'));
-    expect(hello).toMatchObject({ type: F.FrameType.Hello, major: 1, minor: 0, capabilities: 0, limits });
+    expect(hello).toMatchObject({ type: F.FrameType.Hello, major: 1, minor: 1, capabilities: F.Capability.StreamWindow, limits });
     expect(F.decodeFrame(bytes('open_bytes'))).toEqual({ type: F.FrameType.Open, id: 300, kind: F.StreamKind.Bytes, openerSends: true, parent: 1 });
     expect(F.decodeFrame(bytes('open_child_sender'))).toEqual({ type: F.FrameType.Open, id: 4, kind: F.StreamKind.Channel, openerSends: false, parent: 1 });
     expect(F.decodeFrame(bytes('message_first'))).toMatchObject({ type: F.FrameType.Message, id: 1, flags: 3, total: 40000 });
     expect(F.decodeFrame(bytes('message_middle'))).toMatchObject({ flags: 1, total: -1 });
     expect(F.decodeFrame(bytes('credit'))).toEqual({ type: F.FrameType.Credit, id: 1, increment: 65536 });
+    expect(F.decodeFrame(bytes('window'))).toEqual({ type: F.FrameType.Window, id: 3, increment: 65536 });
+    expect(() => F.decodeFrame(Uint8Array.from([0x0c, 0x00, 0x01]))).toThrow(/stream 0/);
     expect(F.decodeFrame(bytes('goaway'))).toMatchObject({ type: F.FrameType.GoAway, lastId: 5, error: false });
     expect(F.decodeFrame(bytes('opens'))).toEqual({ type: F.FrameType.Opens, count: 1 });
     const reset = F.decodeFrame(bytes('reset'));

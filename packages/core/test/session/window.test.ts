@@ -1,0 +1,163 @@
+/**
+ * Byte-stream windows grow while the reader keeps up (WINDOW frames, stream
+ * credit only), stay put for a stalled reader and for a peer that does not
+ * announce the capability, and never let the sender exceed what the receiver
+ * checks.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeFrame, encodeHello, FrameType, type HelloFrame } from '../../src/session/frames.js';
+import { memoryLinkPair, Session, type FrameLink, type LinkSink, type StreamSnapshot } from '../../src/index.js';
+
+const MiB = 1024 * 1024;
+/** One-way delay of the test link; timers keep order, so frames stay in order. */
+const LATENCY_MS = 3;
+const options = { keepAliveMs: 0, initialWindowBytes: MiB, sessionWindowBytes: 16 * MiB };
+
+/**
+ * Records the frame types a session writes and delivers them a few ms late, as a
+ * network would: the reader then drains a window before more arrives, which is
+ * when a window should grow. Optionally rewrites the HELLO to announce no
+ * capabilities (a 1.0 peer).
+ */
+class WatchedLink implements FrameLink {
+  readonly types: number[] = [];
+  constructor(
+    private readonly inner: FrameLink,
+    private readonly asOldPeer = false,
+  ) {}
+  start(sink: LinkSink): void {
+    this.inner.start(sink);
+  }
+  send(frame: Uint8Array, lane?: number): boolean {
+    this.types.push(frame[0] as number);
+    if (this.asOldPeer && frame[0] === FrameType.Hello) {
+      const hello = decodeFrame(frame) as HelloFrame;
+      frame = encodeHello(hello.nonce, 0, hello.limits, hello.hello);
+    }
+    setTimeout(() => this.inner.send(frame, lane), LATENCY_MS);
+    return true;
+  }
+  close(error?: unknown): void {
+    setTimeout(() => this.inner.close(error), LATENCY_MS);
+  }
+}
+
+function pairOf(oldReceiver = false) {
+  const [la, lb] = memoryLinkPair();
+  const sendingLink = new WatchedLink(la, oldReceiver);
+  const receivingLink = new WatchedLink(lb);
+  return { sender: new Session(sendingLink, options), receiver: new Session(receivingLink, options), sendingLink, receivingLink };
+}
+
+function chunks(total: number, size = 64 * 1024): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const chunk = new Uint8Array(size).fill(sent / size);
+      sent += size;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+function receivingByteStream(session: Session): StreamSnapshot | undefined {
+  return session.snapshot().streams.find((s) => s.kind === 'bytes' && s.direction === 'receive');
+}
+
+/** Waits for `check`, bounded by the test timeout (credit moves within a few ms). */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
+describe('byte-stream windows', () => {
+  it('grow to a quarter of the session window while the reader waits for data; every byte arrives', async () => {
+    const { sender, receiver, receivingLink } = pairOf();
+    try {
+      const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
+      const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
+      await tx.send({ body: chunks(24 * MiB) });
+      const { body } = await rx.receive();
+      let bytes = 0;
+      let largestWindow = 0;
+      let wrong = 0;
+      for await (const chunk of body) {
+        if (chunk.some((b) => b !== Math.floor(bytes / (64 * 1024)) % 256)) wrong++;
+        bytes += chunk.byteLength;
+        largestWindow = Math.max(largestWindow, receivingByteStream(receiver)?.window ?? 0);
+      }
+      expect(bytes).toBe(24 * MiB);
+      expect(wrong).toBe(0);
+      expect(largestWindow).toBe(4 * MiB);
+      expect(receivingLink.types).toContain(FrameType.Window);
+    } finally {
+      sender.abort();
+      receiver.abort();
+    }
+  });
+
+  it('stay at the initial window for a reader that does not read: the sender stops after one window', async () => {
+    const { sender, receiver, receivingLink } = pairOf();
+    try {
+      const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
+      const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
+      await tx.send({ body: chunks(8 * MiB) });
+      const { body } = await rx.receive();
+      await until(() => (receivingByteStream(receiver)?.buffered ?? 0) >= MiB);
+      // Give the sender every chance to overrun: it cannot, its credit is spent.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const stream = receivingByteStream(receiver);
+      expect(stream?.window).toBe(MiB);
+      expect(stream?.buffered).toBe(MiB);
+      expect(receivingLink.types).not.toContain(FrameType.Window);
+      await body.cancel();
+    } finally {
+      sender.abort();
+      receiver.abort();
+    }
+  });
+
+  it('never grow toward a peer that does not announce WINDOW (a 1.0 peer); the transfer still completes', async () => {
+    // The sending side announces no capabilities, so the receiving side must not send it WINDOW frames.
+    const { sender, receiver, receivingLink } = pairOf(true);
+    try {
+      const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
+      const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
+      await tx.send({ body: chunks(8 * MiB) });
+      const { body } = await rx.receive();
+      let bytes = 0;
+      let largestWindow = 0;
+      for await (const chunk of body) {
+        bytes += chunk.byteLength;
+        largestWindow = Math.max(largestWindow, receivingByteStream(receiver)?.window ?? 0);
+      }
+      expect(bytes).toBe(8 * MiB);
+      expect(largestWindow).toBe(MiB);
+      expect(receivingLink.types).not.toContain(FrameType.Window);
+      expect(receivingLink.types).toContain(FrameType.Credit);
+    } finally {
+      sender.abort();
+      receiver.abort();
+    }
+  });
+
+  it('channels keep their window however fast they are read', async () => {
+    const { sender, receiver, receivingLink } = pairOf();
+    try {
+      const tx = await sender.openSender<Uint8Array>();
+      const rx = await receiver.accept<Uint8Array>();
+      const sending = (async () => {
+        for (let i = 0; i < 64; i++) await tx.send(new Uint8Array(128 * 1024));
+        await tx.close();
+      })();
+      let count = 0;
+      for await (const value of rx) count += value.byteLength > 0 ? 1 : 0;
+      await sending;
+      expect(count).toBe(64);
+      expect(receivingLink.types).not.toContain(FrameType.Window);
+    } finally {
+      sender.abort();
+      receiver.abort();
+    }
+  });
+});
