@@ -5,7 +5,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, FrameBatch, joinFrames, ProtocolError, reasonText, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, FrameBatch, joinFrames, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -40,8 +40,15 @@ export const CloseCode = {
 } as const;
 
 const OPEN = 1;
-/** A batch is sent as soon as it reaches this size. */
-const MAX_BATCH_BYTES = 256 * 1024;
+/**
+ * A batch, length prefixes included, is at most one frame's worth (what a listener's
+ * maxPayload admits). Big batches matter for byte streams: each WebSocket message is
+ * framed and, from a client, masked, and 1 MiB messages cost the client ~8% less per
+ * byte than 256 KiB ones (docs/BENCHMARKS.md).
+ */
+const MAX_BATCH_BYTES = MAX_STREAM_FRAME;
+/** The length prefix of a frame on this link takes at most this many bytes (a varint of MAX_STREAM_FRAME). */
+const MAX_PREFIX_BYTES = 3;
 /** Data frames pause above this many bytes buffered in the socket … */
 const HIGH_WATER_BYTES = 1024 * 1024;
 /** … and resume below this. */
@@ -91,8 +98,8 @@ export class WebSocketLink implements FrameLink {
 
   send(frame: Uint8Array): boolean {
     if (this.closed) return true;
+    if (this.batch.bytes + (this.batch.length + 1) * MAX_PREFIX_BYTES + frame.byteLength > MAX_BATCH_BYTES) this.batch.flush();
     this.batch.push(frame);
-    if (this.batch.bytes >= MAX_BATCH_BYTES) this.batch.flush();
     if (this.socket.bufferedAmount + this.batch.bytes > HIGH_WATER_BYTES) {
       this.waitForDrain();
       return false;

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
-import { SessionClosedError, splitBatch, type Receiver } from '../../core/src/index.js';
+import { MAX_STREAM_FRAME, SessionClosedError, splitBatch, type Receiver } from '../../core/src/index.js';
 import { acceptWebSocket, WebSocketCloseError, type WebSocketLike } from '../src/node.js';
 import { connect, countingWebSocket, listen, roundTrip, serveRet, turns, within, type Listener, type Request, type Session } from './helpers.js';
 
@@ -126,6 +126,40 @@ describe('WebSocket link: binary messages and coalescing', () => {
     const frameCounts = counter.sent.slice(before).map((m) => splitBatch(m).length);
     expect(Math.max(...frameCounts)).toBeGreaterThan(10);
   }, 20_000);
+});
+
+describe('WebSocket link: large batches', () => {
+  it('a byte stream leaves in big messages, each within one frame\'s worth (what a listener\'s maxPayload admits), in order', async () => {
+    const counter = countingWebSocket();
+    const { client, server } = await pair({ port: 0 }, { WebSocket: counter.ctor });
+    const tx = await client.openSender<{ body: ReadableStream<Uint8Array> }>();
+    const rx = await server.accept<{ body: ReadableStream<Uint8Array> }>();
+    await turns(5);
+    const before = counter.sent.length;
+    const chunk = 64 * 1024;
+    const total = 8 * 1024 * 1024;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= total) return controller.close();
+        controller.enqueue(new Uint8Array(chunk).fill((sent / chunk) % 251));
+        sent += chunk;
+      },
+    });
+    await tx.send({ body });
+    const received = (await within(rx.receive(), 10_000, 'the message')).body;
+    let bytes = 0;
+    let wrong = 0;
+    for await (const piece of received) {
+      for (let i = 0; i < piece.byteLength; i += 4096) if (piece[i] !== Math.floor((bytes + i) / chunk) % 251) wrong++;
+      bytes += piece.byteLength;
+    }
+    expect(bytes).toBe(total);
+    expect(wrong).toBe(0);
+    const sizes = counter.sent.slice(before).map((m) => m.byteLength);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_STREAM_FRAME);
+    expect(Math.max(...sizes), 'batches carry several 64 KiB frames').toBeGreaterThan(512 * 1024);
+  }, 30_000);
 });
 
 describe('WebSocket link: backpressure', () => {

@@ -11,6 +11,11 @@ export class FrameBatch {
   /** Bytes waiting in the current batch. */
   bytes = 0;
 
+  /** Frames waiting in the current batch. */
+  get length(): number {
+    return this.frames.length;
+  }
+
   /**
    * @param deliver receives each non-empty batch, oldest frame first
    * @param schedule when a batch goes out (default: the next microtask)
