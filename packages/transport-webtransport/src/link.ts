@@ -68,7 +68,7 @@ export interface WebTransportLinkOptions {
   maxLaneStreams?: number;
   /** How long a graceful close waits for lanes to flush and the peer to finish, in ms. Default 2000. */
   lingerMs?: number;
-  /** Largest write handed to one native stream at once (whole frames). Default 64 KiB. */
+  /** Largest write handed to one native stream at once (a larger frame spans writes). Default 32 KiB. */
   maxWriteBytes?: number;
 }
 
@@ -148,7 +148,7 @@ export class WebTransportLink implements FrameLink {
   ) {
     this.maxLaneStreams = options.maxLaneStreams ?? 64;
     this.lingerMs = options.lingerMs ?? 2000;
-    this.maxWriteBytes = options.maxWriteBytes ?? 64 * 1024;
+    this.maxWriteBytes = options.maxWriteBytes ?? 32 * 1024;
     // Never an unhandled rejection from the transport's promises.
     transport.ready.catch(ignore);
     transport.closed.catch(ignore);
@@ -273,7 +273,7 @@ export class WebTransportLink implements FrameLink {
     const writer = out.writer;
     if (out.finished || writer === undefined || out.writing) return;
     if (out.frames.length > 0) {
-      // One write carries at most about `maxWriteBytes` (whole frames; at least one).
+      // Whole frames up to about `maxWriteBytes` (at least one), written in slices of at most that.
       let take = 0;
       let size = 0;
       while (take < out.frames.length && (take === 0 || size + (out.frames[take] as Uint8Array).byteLength <= this.maxWriteBytes)) {
@@ -290,16 +290,7 @@ export class WebTransportLink implements FrameLink {
         out.header = undefined;
       }
       out.writing = true;
-      writer.write(chunk).then(
-        () => {
-          out.writing = false;
-          this.flushLane(out);
-        },
-        (error: unknown) => {
-          out.writing = false;
-          this.laneFailed(out, error);
-        },
-      );
+      this.writeSlices(out, writer, chunk, 0);
       return;
     }
     if (out.ending === 'close') {
@@ -311,6 +302,29 @@ export class WebTransportLink implements FrameLink {
       // Do not wait for the peer's acknowledgement to count the lane as ended here.
       if (out.lane !== 0) out.finish();
     }
+  }
+
+  /**
+   * Writes `chunk` from `at` in slices of at most `maxWriteBytes`, one after the
+   * other (a frame may span slices: the reading side takes any split), then
+   * goes on with the lane. A single frame can be larger than a write may be.
+   */
+  private writeSlices(out: OutLane, writer: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array, at: number): void {
+    const end = Math.min(chunk.byteLength, at + this.maxWriteBytes);
+    writer.write(at === 0 && end === chunk.byteLength ? chunk : chunk.subarray(at, end)).then(
+      () => {
+        if (end < chunk.byteLength && !out.finished) {
+          this.writeSlices(out, writer, chunk, end);
+          return;
+        }
+        out.writing = false;
+        this.flushLane(out);
+      },
+      (error: unknown) => {
+        out.writing = false;
+        this.laneFailed(out, error);
+      },
+    );
   }
 
   /** A write failed: the peer stopped the lane (STOP_SENDING), or the session is gone. */

@@ -106,6 +106,37 @@ describe('WebTransport link', () => {
     expect(Array.from(wire ?? [])).toEqual([id, 0x0c, 0x02, id, 0x00, 0x00, 0x00, ...new TextEncoder().encode('{"a":1}')]);
   });
 
+  it('no write on a native stream exceeds maxWriteBytes (default 32 KiB), though a byte frame carries 64 KiB; the bytes arrive intact', async () => {
+    const rec = await recordingWebTransport();
+    const { a, b } = await pair({ WebTransport: rec.ctor });
+    const tx = await a.openSender<{ body: ReadableStream<Uint8Array> }>();
+    const rx = await b.accept<{ body: ReadableStream<Uint8Array> }>();
+    const total = 1024 * 1024;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= total) return controller.close();
+        const chunk = new Uint8Array(64 * 1024);
+        for (let i = 0; i < chunk.byteLength; i += 256) chunk[i] = ((sent + i) / 256) % 256;
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    await tx.send({ body });
+    const received = (await within(rx.receive(), 10_000, 'the message')).body;
+    let bytes = 0;
+    let wrong = 0;
+    for await (const piece of received) {
+      for (let i = 0; i < piece.byteLength; i++) if ((bytes + i) % 256 === 0 && piece[i] !== ((bytes + i) / 256) % 256) wrong++;
+      bytes += piece.byteLength;
+    }
+    expect(bytes).toBe(total);
+    expect(wrong).toBe(0);
+    const sizes = rec.uniWrites.flat().map((w) => w.byteLength);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(32 * 1024);
+    expect(sizes.filter((n) => n === 32 * 1024).length, 'frames were sliced').toBeGreaterThan(0);
+  });
+
   it('head-of-line: a channel whose receiver never reads holds only itself; a sibling streams 1,000 messages and 2 MiB', async () => {
     const rec = await recordingWebTransport();
     const { a, b } = await pair({ WebTransport: rec.ctor });
