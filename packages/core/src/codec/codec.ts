@@ -51,8 +51,9 @@ export interface CodecOptions {
 const FLAG_RICH = 1;
 /** Texts up to this many characters are tried as ASCII, written without TextEncoder. */
 const DIRECT_TEXT_MAX = 64;
-/** How many distinct references-only metas a codec remembers (see `simpleMetas`). */
+/** How many distinct references-only metas a codec remembers (see `simpleMetas`), each at most this long. */
 const SIMPLE_META_CACHE = 64;
+const SIMPLE_META_MAX_CHARS = 512;
 
 const typedArrays = {
   Int8Array,
@@ -165,8 +166,10 @@ function refsMeta(leaves: readonly RefLeaf[]): string {
     let meta = cache.get(key);
     if (meta === undefined) {
       meta = `{"values":{${JSON.stringify(escapePathKey(key))}:[["custom","${refNames[first.kind]}"]]},"v":1}`;
-      if (cache.size >= ONE_KEY_META_CACHE) cache.clear();
-      cache.set(key, meta);
+      if (key.length <= 64) {
+        if (cache.size >= ONE_KEY_META_CACHE) cache.clear();
+        cache.set(key, meta);
+      }
     }
     return meta;
   }
@@ -243,7 +246,11 @@ export class Codec {
       jsonText = JSON.stringify(withTokens(value, leaves, tokens));
       metaText = refsMeta(leaves);
     } else {
+      // Saved and restored: a getter in the value may send on the same session meanwhile.
+      const outer = this.encoding;
+      const outerErrorDepth = this.errorDepth;
       this.encoding = { ctx, attachments };
+      this.errorDepth = new WeakMap();
       let out: ReturnType<SuperJSON['serialize']>;
       try {
         out = this.sj.serialize(value);
@@ -251,8 +258,8 @@ export class Codec {
         if (error instanceof TypeError || error instanceof RangeError) throw error;
         throw new TypeError(`value cannot be sent: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       } finally {
-        this.encoding = undefined;
-        this.errorDepth = new WeakMap();
+        this.encoding = outer;
+        this.errorDepth = outerErrorDepth;
       }
       if (out.meta?.referentialEqualities) dropNaNReferences(out.json, out.meta);
       jsonText = out.json === undefined ? 'null' : JSON.stringify(out.json);
@@ -403,6 +410,8 @@ export class Codec {
   private readonly simpleMetas = new Map<string, readonly RefAnnotation[]>();
 
   private rememberSimpleMeta(text: string, annotations: readonly RefAnnotation[]): void {
+    // Short ones only: a peer must not get to park whole messages here.
+    if (text.length > SIMPLE_META_MAX_CHARS) return;
     if (this.simpleMetas.size >= SIMPLE_META_CACHE) this.simpleMetas.clear();
     this.simpleMetas.set(text, annotations);
   }

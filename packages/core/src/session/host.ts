@@ -55,7 +55,7 @@ export interface StreamHost {
   returnCredit(id: number, bytes: number, urgent?: boolean): void;
   /**
    * Gives stream `id` `bytes` more credit than it was opened with (WINDOW: the stream's,
-   * not the session's). False when the peer does not understand it: the window stays.
+   * not the session's), sent at once. False when the peer does not understand it: the window stays.
    */
   growWindow(id: number, bytes: number): boolean;
   /** Encodes a reset reason (an Error, usually) for RESET/STOP/GOAWAY. */

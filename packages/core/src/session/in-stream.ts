@@ -85,7 +85,7 @@ export class InStream implements Child {
     readonly openedHere: boolean,
   ) {
     this.window = host.options.initialWindowBytes;
-    this.maxWindow = kind === StreamKind.Bytes ? Math.max(this.window, host.options.sessionWindowBytes * MAX_STREAM_WINDOW_SHARE) : this.window;
+    this.maxWindow = kind === StreamKind.Bytes ? Math.max(this.window, Math.floor(host.options.sessionWindowBytes * MAX_STREAM_WINDOW_SHARE)) : this.window;
     this.maxOutstanding = Math.max(this.window, host.options.maxMessageBytes);
     this.claimed = openedHere;
   }
@@ -414,8 +414,8 @@ export class InStream implements Child {
   private consumed(n: number): void {
     this.toReturn += n;
     if (this.toReturn >= this.window / 2) {
-      this.growWindow();
       this.flushCredit(true);
+      this.growWindow();
     }
     else if (!this.creditScheduled) {
       this.creditScheduled = true;

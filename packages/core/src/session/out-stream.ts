@@ -144,8 +144,12 @@ export class OutStream implements Child {
     if (this.state !== State.Open) return Promise.reject(this.sendError());
     if (copy) chunk = new Uint8Array(chunk); // a real copy even for a Node Buffer
     let last: Promise<void> = RESOLVED;
-    for (let o = 0; o < chunk.byteLength; o += MAX_BYTES_FRAME_PAYLOAD) {
-      const piece = chunk.subarray(o, Math.min(o + MAX_BYTES_FRAME_PAYLOAD, chunk.byteLength));
+    // A piece never exceeds the peer's windows: one that did could only go while a window is
+    // fully open, and would then pass what the peer lets a stream or the session owe.
+    const limits = this.host.peerLimits;
+    const pieceSize = Math.min(MAX_BYTES_FRAME_PAYLOAD, limits.initialWindowBytes, limits.sessionWindowBytes);
+    for (let o = 0; o < chunk.byteLength; o += pieceSize) {
+      const piece = chunk.subarray(o, Math.min(o + pieceSize, chunk.byteLength));
       // Only the last piece's promise is returned; the others settle the same way and must not go unhandled.
       last.catch(() => {});
       last = this.enqueue(piece, 0, piece.byteLength, undefined, undefined, undefined);

@@ -385,6 +385,8 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   growWindow(id: number, bytes: number): boolean {
     if ((this.peerCapabilities & Capability.StreamWindow) === 0) return false;
     this.writeControl(encodeWindow(id, bytes));
+    // Like an urgent credit return: the sender may be waiting for it.
+    if (this.linkOpen) this.link.flush?.();
     return true;
   }
 

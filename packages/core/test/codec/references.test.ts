@@ -215,6 +215,22 @@ describe('references-only messages from a peer', () => {
     }
   });
 
+  it('remembers only short metas (a peer cannot park whole messages in the codec)', () => {
+    const codec = makeCodec();
+    const remembered = (): number => (codec as unknown as { simpleMetas: Map<string, unknown> }).simpleMetas.size;
+    codec.decode(richPayload({ ret: 1 }, { values: { ret: S }, v: 1 }), lenientDecodeContext().ctx);
+    expect(remembered()).toBe(1);
+    const json: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    for (let i = 0; i < 100; i++) {
+      json[`key${i}`] = '0';
+      values[`key${i}`] = [['custom', 'B']];
+    }
+    const out = codec.decode(richPayload(json, { values, v: 1 }, [new Uint8Array([5])]), lenientDecodeContext().ctx) as Record<string, Uint8Array>;
+    expect(Array.from(out.key99 as Uint8Array)).toEqual([5]);
+    expect(remembered()).toBe(1);
+  });
+
   it('without a decode context a reference is a ProtocolError', () => {
     expectProtocolError(() => makeCodec().decode(buildPayload({ json: '{"ret":1}', meta: '{"values":{"ret":[["custom","S"]]},"v":1}' })));
   });

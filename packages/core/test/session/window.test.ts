@@ -160,4 +160,27 @@ describe('byte-stream windows', () => {
       receiver.abort();
     }
   });
+
+  it('64 KiB chunks into small windows are cut to fit them (a piece never exceeds what the receiver lets a stream or the session owe)', async () => {
+    for (const small of [
+      { maxMessageBytes: 32 * 1024, initialWindowBytes: 16 * 1024, sessionWindowBytes: 32 * 1024 },
+      { maxMessageBytes: 16 * 1024, initialWindowBytes: 16 * 1024 },
+    ]) {
+      const [la, lb] = memoryLinkPair();
+      const sender = new Session(la, { keepAliveMs: 0, ...small });
+      const receiver = new Session(lb, { keepAliveMs: 0, ...small });
+      try {
+        const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
+        const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
+        await tx.send({ body: chunks(MiB) });
+        const { body } = await rx.receive();
+        let bytes = 0;
+        for await (const chunk of body) bytes += chunk.byteLength;
+        expect(bytes).toBe(MiB);
+      } finally {
+        sender.abort();
+        receiver.abort();
+      }
+    }
+  });
 });
