@@ -5,6 +5,8 @@
 //   { sync: true, ret }    ret.send({ count, bytes }) (the session's totals so far), then close
 //   { body, ret }          body (a ReadableStream) is read to the end; ret.send(byteCount), close
 //   { i, ret }             ret.send(i), close: request/reply with a fresh `Ret` channel
+//   { replies }            replies (a Sender) becomes this channel's long-lived reply channel
+//   { echo }               replies.send(echo): request/reply over two long-lived channels
 //   anything else          counted (one-way messages)
 //
 // Messages on one channel arrive in order, so a sync sent after N messages on that channel is
@@ -41,12 +43,17 @@ async function readBody(body, ret) {
 export function serve(session) {
   const totals = { count: 0, bytes: 0 };
   const channel = async (rx) => {
+    let replies;
     try {
       for await (const m of rx) {
         if (m !== null && typeof m === 'object' && m.ret !== undefined) {
           if (m.sync === true) void reply(m.ret, { ...totals });
           else if (m.body !== undefined) totals.bytes += await readBody(m.body, m.ret);
           else void reply(m.ret, m.i);
+        } else if (m !== null && typeof m === 'object' && m.echo !== undefined && replies !== undefined) {
+          replies.send(m.echo).catch((error) => fail('echo', error));
+        } else if (m !== null && typeof m === 'object' && m.replies !== undefined) {
+          replies = m.replies;
         } else totals.count++;
       }
     } catch (error) {

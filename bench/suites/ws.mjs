@@ -17,6 +17,8 @@
 //               Socket.IO: emitWithAck('echo', {i}).
 //               libchan: `const [r, ret] = pipe(); await tx.send({ i, ret }); await r.receive()`,
 //               the server replies on ret and closes it. Target: libchan p50 ≤ 1.3× raw ws.
+//               A second libchan row sends { echo: i } and reads the reply from one long-lived
+//               reply channel (sent once as { replies }): what the Ret's own sub-stream costs.
 //   byte stream 64 KiB chunks, 256 MiB per round, client → server, MiB/s; the server
 //               reports the byte count at the end.
 //               raw ws: one binary message per chunk, bufferedAmount > 1 MiB waits.
@@ -287,6 +289,16 @@ async function requestReply(report, echoPort, sioPort, lcUrl) {
     if (reply !== i) throw new Error(`libchan: reply ${reply} to ${i}`);
   });
   await withTimeout(client.close(), 'libchan session close');
+
+  const twoChannels = await libchanConnect(lcUrl);
+  const [replies, repliesTx] = pipe();
+  await twoChannels.tx.send({ replies: repliesTx });
+  await latencyCase(report, 'libchan: no Ret, replies on one long-lived channel', { group }, async (i) => {
+    await twoChannels.tx.send({ echo: i });
+    const reply = await replies.receive();
+    if (reply !== i) throw new Error(`libchan: reply ${reply} to ${i}`);
+  });
+  await withTimeout(twoChannels.close(), 'libchan session close');
 
   const socket = await sioConnect(sioPort);
   await latencyCase(report, 'Socket.IO: emitWithAck', { group }, async (i) => {
