@@ -126,7 +126,10 @@ describe('WebTransport link', () => {
     const received = (await within(rx.receive(), 10_000, 'the message')).body;
     let bytes = 0;
     let wrong = 0;
-    for await (const piece of received) {
+    const reader = received.getReader();
+    for (;;) {
+      const { done, value: piece } = await reader.read();
+      if (done) break;
       for (let i = 0; i < piece.byteLength; i++) if ((bytes + i) % 256 === 0 && piece[i] !== ((bytes + i) / 256) % 256) wrong++;
       bytes += piece.byteLength;
     }

@@ -150,7 +150,10 @@ describe('WebSocket link: large batches', () => {
     const received = (await within(rx.receive(), 10_000, 'the message')).body;
     let bytes = 0;
     let wrong = 0;
-    for await (const piece of received) {
+    const reader = received.getReader();
+    for (;;) {
+      const { done, value: piece } = await reader.read();
+      if (done) break;
       for (let i = 0; i < piece.byteLength; i += 4096) if (piece[i] !== Math.floor((bytes + i) / chunk) % 251) wrong++;
       bytes += piece.byteLength;
     }

@@ -65,6 +65,30 @@ function receivingByteStream(session: Session): StreamSnapshot | undefined {
   return session.snapshot().streams.find((s) => s.kind === 'bytes' && s.direction === 'receive');
 }
 
+/** Opens a channel from `sender` to `receiver`, sends a byte stream of `total` bytes in a message, returns the stream as it arrives. */
+async function sendBody(sender: Session, receiver: Session, total: number): Promise<ReadableStream<Uint8Array>> {
+  const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
+  const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
+  await tx.send({ body: chunks(total) });
+  return (await rx.receive()).body;
+}
+
+/** Reads `body` to the end: the bytes, chunks whose content is wrong, and the largest window the receiving stream had meanwhile. */
+async function readAll(body: ReadableStream<Uint8Array>, receiver: Session): Promise<{ bytes: number; wrong: number; largestWindow: number }> {
+  let bytes = 0;
+  let wrong = 0;
+  let largestWindow = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value: chunk } = await reader.read();
+    if (done) break;
+    if (chunk.some((b) => b !== Math.floor(bytes / (64 * 1024)) % 256)) wrong++;
+    bytes += chunk.byteLength;
+    largestWindow = Math.max(largestWindow, receivingByteStream(receiver)?.window ?? 0);
+  }
+  return { bytes, wrong, largestWindow };
+}
+
 /** Waits for `check`, bounded by the test timeout (credit moves within a few ms). */
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 2));
@@ -74,18 +98,7 @@ describe('byte-stream windows', () => {
   it('grow to a quarter of the session window while the reader waits for data; every byte arrives', async () => {
     const { sender, receiver, receivingLink } = pairOf();
     try {
-      const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
-      const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
-      await tx.send({ body: chunks(24 * MiB) });
-      const { body } = await rx.receive();
-      let bytes = 0;
-      let largestWindow = 0;
-      let wrong = 0;
-      for await (const chunk of body) {
-        if (chunk.some((b) => b !== Math.floor(bytes / (64 * 1024)) % 256)) wrong++;
-        bytes += chunk.byteLength;
-        largestWindow = Math.max(largestWindow, receivingByteStream(receiver)?.window ?? 0);
-      }
+      const { bytes, wrong, largestWindow } = await readAll(await sendBody(sender, receiver, 24 * MiB), receiver);
       expect(bytes).toBe(24 * MiB);
       expect(wrong).toBe(0);
       expect(largestWindow).toBe(4 * MiB);
@@ -99,10 +112,7 @@ describe('byte-stream windows', () => {
   it('stay at the initial window for a reader that does not read: the sender stops after one window', async () => {
     const { sender, receiver, receivingLink } = pairOf();
     try {
-      const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
-      const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
-      await tx.send({ body: chunks(8 * MiB) });
-      const { body } = await rx.receive();
+      const body = await sendBody(sender, receiver, 8 * MiB);
       await until(() => (receivingByteStream(receiver)?.buffered ?? 0) >= MiB);
       // Give the sender every chance to overrun: it cannot, its credit is spent.
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -121,17 +131,9 @@ describe('byte-stream windows', () => {
     // The sending side announces no capabilities, so the receiving side must not send it WINDOW frames.
     const { sender, receiver, receivingLink } = pairOf(true);
     try {
-      const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
-      const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
-      await tx.send({ body: chunks(8 * MiB) });
-      const { body } = await rx.receive();
-      let bytes = 0;
-      let largestWindow = 0;
-      for await (const chunk of body) {
-        bytes += chunk.byteLength;
-        largestWindow = Math.max(largestWindow, receivingByteStream(receiver)?.window ?? 0);
-      }
+      const { bytes, wrong, largestWindow } = await readAll(await sendBody(sender, receiver, 8 * MiB), receiver);
       expect(bytes).toBe(8 * MiB);
+      expect(wrong).toBe(0);
       expect(largestWindow).toBe(MiB);
       expect(receivingLink.types).not.toContain(FrameType.Window);
       expect(receivingLink.types).toContain(FrameType.Credit);
@@ -170,13 +172,9 @@ describe('byte-stream windows', () => {
       const sender = new Session(la, { keepAliveMs: 0, ...small });
       const receiver = new Session(lb, { keepAliveMs: 0, ...small });
       try {
-        const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
-        const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
-        await tx.send({ body: chunks(MiB) });
-        const { body } = await rx.receive();
-        let bytes = 0;
-        for await (const chunk of body) bytes += chunk.byteLength;
+        const { bytes, wrong } = await readAll(await sendBody(sender, receiver, MiB), receiver);
         expect(bytes).toBe(MiB);
+        expect(wrong).toBe(0);
       } finally {
         sender.abort();
         receiver.abort();
