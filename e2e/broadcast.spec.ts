@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { ensureBundle } from './broadcast-fixtures/build.mjs';
-import { startPageServer } from './broadcast-fixtures/server.mjs';
+import { startPageServer } from '../scripts/page-server.mjs';
 import type { BroadcastTestApi } from './broadcast-fixtures/page.js';
 
 declare global {
@@ -19,7 +19,7 @@ let server: { origin: string; close(): Promise<void> };
 test.beforeAll(async () => {
   test.setTimeout(120_000); // a cold vite build
   const { dir } = await ensureBundle();
-  server = await startPageServer(dir);
+  server = await startPageServer(dir, 'libchan broadcast e2e');
 });
 
 test.afterAll(async () => {

@@ -2,7 +2,7 @@
 // between two pages of one origin in Debian's Chromium (/usr/bin/chromium, headless, driven by
 // Playwright; never `playwright install`). The page and its vite-built bundle
 // (bench/broadcast/page.mjs → test-results/bench-broadcast/page.js) come from a Node http
-// server on 127.0.0.1 (bench/broadcast/server.mjs); page A sends, page B receives. Each timed
+// server on 127.0.0.1 (scripts/page-server.mjs); page A sends, page B receives. Each timed
 // round is measured inside page A with performance.now() and ends when B has confirmed
 // everything (page.evaluate's own round trip is not in the numbers).
 //
@@ -27,7 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import { chromium } from '@playwright/test';
 import { ensureBundle } from '../broadcast/build.mjs';
-import { startPageServer } from '../broadcast/server.mjs';
+import { startPageServer } from '../../scripts/page-server.mjs';
 
 export const name = 'broadcast';
 
@@ -63,7 +63,7 @@ async function openPage(context, origin, label, errors) {
 
 export async function run(report) {
   const { dir } = await ensureBundle();
-  const server = await startPageServer(dir);
+  const server = await startPageServer(dir, 'libchan broadcast bench');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   const errors = [];
   let a;

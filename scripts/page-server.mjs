@@ -1,29 +1,34 @@
-// A tiny static server for bench/suites/broadcast.mjs on 127.0.0.1, port 0: `/` is an empty
-// page that loads the bundle (`/page.js`, built by ./build.mjs). Both pages load it from this
-// one origin, so they share BroadcastChannel names.
+// A tiny static server on 127.0.0.1, port 0, for browser scenarios built with
+// ./browser-bundle.mjs (the broadcast bench and e2e specs): `/` is an empty page that
+// loads `/page.js` from `bundleDir`. Every tab loads it from this one origin, so they
+// share BroadcastChannel names.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { join, normalize } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 
-const PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><title>libchan broadcast bench</title>
+/**
+ * Starts the server; resolves with its origin and a close().
+ * @param {string} bundleDir  the folder holding page.js (and its source map)
+ * @param {string} title      the page's title
+ */
+export async function startPageServer(bundleDir, title) {
+  const page = `<!doctype html>
+<html><head><meta charset="utf-8"><title>${title}</title>
 <script type="module" src="/page.js"></script></head><body></body></html>`;
-
-/** Starts the server; resolves with its origin and a close(). */
-export async function startPageServer(bundleDir) {
+  const root = normalize(bundleDir + sep);
   const server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/' || path === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(PAGE);
+      res.end(page);
       return;
     }
     if (path === '/favicon.ico') {
       res.writeHead(204).end();
       return;
     }
-    const file = normalize(join(bundleDir, path));
-    if (!file.startsWith(bundleDir) || !/\.(js|map)$/.test(file)) {
+    const file = normalize(join(root, path));
+    if (!file.startsWith(root) || !/\.(js|map)$/.test(file)) {
       res.writeHead(404).end();
       return;
     }
