@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChannelClosedError, pipe, ProtocolError, SessionClosedError, type Receiver } from '../../core/src/index.js';
 import { scenarioSuite } from '../../core/test/session/scenarios.js';
+import { positionedBytes, readPositioned } from '../../core/test/session/helpers.js';
 import { createCertificate, nodeWebTransport, type WebTransportConstructor, type WebTransportLike } from '../src/node.js';
 import { connect, connectedPair, listen, within, type Listener, type Session } from './helpers.js';
 
@@ -112,27 +113,9 @@ describe('WebTransport link', () => {
     const tx = await a.openSender<{ body: ReadableStream<Uint8Array> }>();
     const rx = await b.accept<{ body: ReadableStream<Uint8Array> }>();
     const total = 1024 * 1024;
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent >= total) return controller.close();
-        const chunk = new Uint8Array(64 * 1024);
-        for (let i = 0; i < chunk.byteLength; i += 256) chunk[i] = ((sent + i) / 256) % 256;
-        sent += chunk.byteLength;
-        controller.enqueue(chunk);
-      },
-    });
-    await tx.send({ body });
+    await tx.send({ body: positionedBytes(total) });
     const received = (await within(rx.receive(), 10_000, 'the message')).body;
-    let bytes = 0;
-    let wrong = 0;
-    const reader = received.getReader();
-    for (;;) {
-      const { done, value: piece } = await reader.read();
-      if (done) break;
-      for (let i = 0; i < piece.byteLength; i++) if ((bytes + i) % 256 === 0 && piece[i] !== ((bytes + i) / 256) % 256) wrong++;
-      bytes += piece.byteLength;
-    }
+    const { bytes, wrong } = await readPositioned(received);
     expect(bytes).toBe(total);
     expect(wrong).toBe(0);
     const sizes = rec.uniWrites.flat().map((w) => w.byteLength);

@@ -10,6 +10,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { MAX_STREAM_FRAME, SessionClosedError, splitBatch, type Receiver } from '../../core/src/index.js';
+import { positionedBytes, readPositioned } from '../../core/test/session/helpers.js';
 import { acceptWebSocket, WebSocketCloseError, type WebSocketLike } from '../src/node.js';
 import { connect, countingWebSocket, listen, roundTrip, serveRet, turns, within, type Listener, type Request, type Session } from './helpers.js';
 
@@ -136,27 +137,10 @@ describe('WebSocket link: large batches', () => {
     const rx = await server.accept<{ body: ReadableStream<Uint8Array> }>();
     await turns(5);
     const before = counter.sent.length;
-    const chunk = 64 * 1024;
     const total = 8 * 1024 * 1024;
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent >= total) return controller.close();
-        controller.enqueue(new Uint8Array(chunk).fill((sent / chunk) % 251));
-        sent += chunk;
-      },
-    });
-    await tx.send({ body });
+    await tx.send({ body: positionedBytes(total) });
     const received = (await within(rx.receive(), 10_000, 'the message')).body;
-    let bytes = 0;
-    let wrong = 0;
-    const reader = received.getReader();
-    for (;;) {
-      const { done, value: piece } = await reader.read();
-      if (done) break;
-      for (let i = 0; i < piece.byteLength; i += 4096) if (piece[i] !== Math.floor((bytes + i) / chunk) % 251) wrong++;
-      bytes += piece.byteLength;
-    }
+    const { bytes, wrong } = await readPositioned(received);
     expect(bytes).toBe(total);
     expect(wrong).toBe(0);
     const sizes = counter.sent.slice(before).map((m) => m.byteLength);

@@ -99,6 +99,39 @@ export function byteSource(total: number, chunk: number, seed = 7): { stream: Re
   return { stream, sha256: sha256(all) };
 }
 
+/**
+ * A byte stream of `total` bytes in chunks of `chunkBytes`, where the byte at
+ * position p is p % 251 (a prime, so a lost, repeated or shifted piece shows
+ * wherever the receiver's chunks are cut). Read it with `readPositioned`.
+ */
+export function positionedBytes(total: number, chunkBytes = 64 * 1024): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const chunk = new Uint8Array(Math.min(chunkBytes, total - sent));
+      for (let i = 0; i < chunk.byteLength; i++) chunk[i] = (sent + i) % 251;
+      sent += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** Reads a `positionedBytes` stream to its end: the bytes, and how many are not what was sent; `onChunk` runs after each read. */
+export async function readPositioned(readable: ReadableStream<Uint8Array>, onChunk?: () => void): Promise<{ bytes: number; wrong: number }> {
+  let bytes = 0;
+  let wrong = 0;
+  const reader = readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    for (let i = 0; i < value.byteLength; i++) if (value[i] !== (bytes + i) % 251) wrong++;
+    bytes += value.byteLength;
+    onChunk?.();
+  }
+  return { bytes, wrong };
+}
+
 /** Reads a byte stream to its end: its length and SHA-256. */
 export async function drainBytes(readable: ReadableStream<Uint8Array>): Promise<{ length: number; sha256: string; chunks: number }> {
   const h = createHash('sha256');

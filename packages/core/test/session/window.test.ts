@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeHello, FrameType, type HelloFrame } from '../../src/session/frames.js';
 import { memoryLinkPair, Session, type FrameLink, type LinkSink, type StreamSnapshot } from '../../src/index.js';
+import { positionedBytes, readPositioned } from './helpers.js';
 
 const MiB = 1024 * 1024;
 /** One-way delay of the test link; timers keep order, so frames stay in order. */
@@ -49,18 +50,6 @@ function pairOf(oldReceiver = false) {
   return { sender: new Session(sendingLink, options), receiver: new Session(receivingLink, options), sendingLink, receivingLink };
 }
 
-function chunks(total: number, size = 64 * 1024): ReadableStream<Uint8Array> {
-  let sent = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (sent >= total) return controller.close();
-      const chunk = new Uint8Array(size).fill(sent / size);
-      sent += size;
-      controller.enqueue(chunk);
-    },
-  });
-}
-
 function receivingByteStream(session: Session): StreamSnapshot | undefined {
   return session.snapshot().streams.find((s) => s.kind === 'bytes' && s.direction === 'receive');
 }
@@ -69,23 +58,16 @@ function receivingByteStream(session: Session): StreamSnapshot | undefined {
 async function sendBody(sender: Session, receiver: Session, total: number): Promise<ReadableStream<Uint8Array>> {
   const tx = await sender.openSender<{ body: ReadableStream<Uint8Array> }>();
   const rx = await receiver.accept<{ body: ReadableStream<Uint8Array> }>();
-  await tx.send({ body: chunks(total) });
+  await tx.send({ body: positionedBytes(total) });
   return (await rx.receive()).body;
 }
 
-/** Reads `body` to the end: the bytes, chunks whose content is wrong, and the largest window the receiving stream had meanwhile. */
+/** Reads `body` to the end: the bytes, bytes that are wrong, and the largest window the receiving stream had meanwhile. */
 async function readAll(body: ReadableStream<Uint8Array>, receiver: Session): Promise<{ bytes: number; wrong: number; largestWindow: number }> {
-  let bytes = 0;
-  let wrong = 0;
   let largestWindow = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value: chunk } = await reader.read();
-    if (done) break;
-    if (chunk.some((b) => b !== Math.floor(bytes / (64 * 1024)) % 256)) wrong++;
-    bytes += chunk.byteLength;
+  const { bytes, wrong } = await readPositioned(body, () => {
     largestWindow = Math.max(largestWindow, receivingByteStream(receiver)?.window ?? 0);
-  }
+  });
   return { bytes, wrong, largestWindow };
 }
 
