@@ -101,6 +101,13 @@ export const MAX_ERROR_CAUSE_DEPTH = 4;
 /** Length of a reset reason's message that crosses the wire. */
 export const MAX_REASON_CHARS = 4096;
 
+/**
+ * A codec (one per session) remembers this many distinct references-only metas from its
+ * peer, each at most SIMPLE_META_MAX_CHARS long: what a peer can make it keep.
+ */
+export const SIMPLE_META_CACHE = 64;
+export const SIMPLE_META_MAX_CHARS = 512;
+
 const minimums: Record<keyof typeof ceilings, number> = {
   maxMessageBytes: 1024,
   maxChannels: 1,

@@ -5,7 +5,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, FrameBatch, joinFrames, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, encodeVarint, FrameBatch, joinFrames, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -48,7 +48,7 @@ const OPEN = 1;
  */
 const MAX_BATCH_BYTES = MAX_STREAM_FRAME;
 /** The length prefix of a frame on this link takes at most this many bytes (a varint of MAX_STREAM_FRAME). */
-const MAX_PREFIX_BYTES = 3;
+const MAX_PREFIX_BYTES = encodeVarint(MAX_STREAM_FRAME).byteLength;
 /** Data frames pause above this many bytes buffered in the socket … */
 const HIGH_WATER_BYTES = 1024 * 1024;
 /** … and resume below this. */

@@ -14,7 +14,7 @@
  */
 import { SuperJSON } from 'superjson';
 import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
-import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS } from '../config.js';
+import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS, SIMPLE_META_CACHE, SIMPLE_META_MAX_CHARS } from '../config.js';
 import { knownErrorClasses, ProtocolError } from '../errors.js';
 import { allocBytes, ByteReader, utf8Decoder, utf8Encoder, varintSize, writeAscii, writeVarint } from './bytes.js';
 import { analyze, checkJsonDepth, Shape, type RefLeaf } from './depth.js';
@@ -51,9 +51,6 @@ export interface CodecOptions {
 const FLAG_RICH = 1;
 /** Texts up to this many characters are tried as ASCII, written without TextEncoder. */
 const DIRECT_TEXT_MAX = 64;
-/** How many distinct references-only metas a codec remembers (see `simpleMetas`), each at most this long. */
-const SIMPLE_META_CACHE = 64;
-const SIMPLE_META_MAX_CHARS = 512;
 
 const typedArrays = {
   Int8Array,
