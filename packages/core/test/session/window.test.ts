@@ -10,8 +10,12 @@ import { memoryLinkPair, Session, type FrameLink, type LinkSink, type StreamSnap
 import { positionedBytes, readPositioned } from './helpers.js';
 
 const MiB = 1024 * 1024;
-/** One-way delay of the test link; timers keep order, so frames stay in order. */
-const LATENCY_MS = 3;
+/**
+ * One-way delay of the test link; timers keep order, so frames stay in order. Growth needs
+ * the reader to drain what arrived within a round trip (20 ms here), a wide margin even on a
+ * loaded machine.
+ */
+const LATENCY_MS = 10;
 const options = { keepAliveMs: 0, initialWindowBytes: MiB, sessionWindowBytes: 16 * MiB };
 
 /**
