@@ -29,29 +29,13 @@ import { pipe } from '../../packages/core/dist/index.js';
 import { connectSocket } from '../../packages/core/dist/node/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
+import { CHUNK, latencyCase, message, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'unix';
 
-const message = { id: 12345, name: 'hello world', tags: ['a', 'b', 'c'], nested: { x: 1.5, y: true, z: null }, t: 'abcdefghij' };
-const CHUNK = 64 * 1024;
-/** A round (or a connection) that takes longer than this is a hang: fail with what hung. */
-const ROUND_TIMEOUT_MS = 30_000;
-
 const serverUrl = (file) => new URL(`../servers/${file}`, import.meta.url);
 
-function withTimeout(promise, what, ms = ROUND_TIMEOUT_MS) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`unix suite: ${what} did not finish within ${ms / 1000} s (hang)`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
+const withTimeout = (promise, what, ms) => sharedWithTimeout('unix', promise, what, ms);
 
 // ─── raw Unix-socket client (bench/servers/unix-raw.mjs) ─────────────────────
 
@@ -188,32 +172,6 @@ const LABEL = { unix: 'libchan over Unix socket', ws: 'libchan over WebSocket (l
 
 // ─── cases ───────────────────────────────────────────────────────────────────
 
-/** Request/reply: warm-up, then timed rounds of `n` sequential round trips (rate, p50, p99 per round). */
-async function latencyCase(report, caseName, { group, baseline }, roundTrip) {
-  const n = report.scale(5_000);
-  const latencies = new Float64Array(n);
-  const round = async () => {
-    globalThis.gc?.();
-    const start = performance.now();
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      await roundTrip(i);
-      latencies[i] = performance.now() - t0;
-    }
-    const ms = performance.now() - start;
-    const sorted = latencies.slice().sort();
-    return { rate: n / (ms / 1e3), p50: percentile(sorted, 0.5) * 1e3, p99: percentile(sorted, 0.99) * 1e3 };
-  };
-  const warmup = Math.max(2, report.options.warmup);
-  for (let i = 0; i < warmup; i++) await withTimeout(round(), `${caseName} (warm-up)`);
-  const rounds = [];
-  for (let i = 0; i < report.options.rounds; i++) rounds.push(await withTimeout(round(), caseName));
-  const common = { group, baseline, ops: n };
-  report.record(caseName, { ...common, metric: 'throughput', unit: 'round trips/s', samples: rounds.map((r) => r.rate) });
-  report.record(caseName, { ...common, metric: 'p50 latency', unit: 'µs', better: 'lower', samples: rounds.map((r) => r.p50) });
-  report.record(caseName, { ...common, metric: 'p99 latency', unit: 'µs', better: 'lower', samples: rounds.map((r) => r.p99) });
-}
-
 async function oneWay(report, raw, lc) {
   const group = 'one-way, ~100 B';
   const ops = report.scale(100_000);
@@ -286,7 +244,7 @@ async function oneWay(report, raw, lc) {
 async function requestReply(report, raw, lc) {
   const group = 'request/reply';
   const client = await rawMessages(raw.path);
-  await latencyCase(report, 'raw Unix socket: write {i}, await the echoed frame', { group, baseline: true }, async (i) => {
+  await latencyCase(report, 'unix', 'raw Unix socket: write {i}, await the echoed frame', { group, baseline: true }, async (i) => {
     client.socket.write(frame(JSON.stringify({ i })));
     const reply = JSON.parse(await client.next());
     if (reply.i !== i) throw new Error(`raw unix: reply ${reply.i} to ${i}`);
@@ -295,7 +253,7 @@ async function requestReply(report, raw, lc) {
 
   for (const transport of ['unix', 'ws']) {
     const c = await libchanConnect(transport, lc);
-    await latencyCase(report, `${LABEL[transport]}: request with a fresh Ret pipe`, { group }, async (i) => {
+    await latencyCase(report, 'unix', `${LABEL[transport]}: request with a fresh Ret pipe`, { group }, async (i) => {
       const reply = await c.request({ i });
       if (reply !== i) throw new Error(`${LABEL[transport]}: reply ${reply} to ${i}`);
     });

@@ -39,31 +39,16 @@ import WebSocket from 'ws';
 import { pipe } from '../../packages/core/dist/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
+import { CHUNK, latencyCase, message, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'ws';
 
-const message = { id: 12345, name: 'hello world', tags: ['a', 'b', 'c'], nested: { x: 1.5, y: true, z: null }, t: 'abcdefghij' };
-const CHUNK = 64 * 1024;
 const HIGH_WATER = 1024 * 1024;
 const SYNC_EVERY = 10_000;
-/** A round (or a connection) that takes longer than this is a hang: fail with what hung. */
-const ROUND_TIMEOUT_MS = 30_000;
 
 const serverUrl = (file) => new URL(`../servers/${file}`, import.meta.url);
 
-function withTimeout(promise, what, ms = ROUND_TIMEOUT_MS) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`ws suite: ${what} did not finish within ${ms / 1000} s (hang)`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
+const withTimeout = (promise, what, ms) => sharedWithTimeout('ws', promise, what, ms);
 
 // ─── raw ws client ──────────────────────────────────────────────────────────
 
@@ -145,43 +130,6 @@ async function libchanConnect(url, options = {}) {
 }
 
 // ─── cases ──────────────────────────────────────────────────────────────────
-
-/**
- * Request/reply: warm-up, then timed rounds of `n` sequential round trips. Records
- * round trips/s, p50 and p99 latency (one sample per round each; the table shows medians).
- */
-async function latencyCase(report, caseName, { group, baseline, p50Target }, roundTrip) {
-  const n = report.scale(5_000);
-  const latencies = new Float64Array(n);
-  const round = async () => {
-    globalThis.gc?.();
-    const start = performance.now();
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      await roundTrip(i);
-      latencies[i] = performance.now() - t0;
-    }
-    const ms = performance.now() - start;
-    const sorted = latencies.slice().sort();
-    return { rate: n / (ms / 1e3), p50: percentile(sorted, 0.5) * 1e3, p99: percentile(sorted, 0.99) * 1e3 };
-  };
-  const warmup = Math.max(2, report.options.warmup);
-  for (let i = 0; i < warmup; i++) await withTimeout(round(), `${caseName} (warm-up)`);
-  const rounds = [];
-  for (let i = 0; i < report.options.rounds; i++) rounds.push(await withTimeout(round(), caseName));
-  const common = { group, baseline, ops: n };
-  const rate = report.record(caseName, { ...common, metric: 'throughput', unit: 'round trips/s', samples: rounds.map((r) => r.rate) });
-  const p50 = report.record(caseName, {
-    ...common,
-    metric: 'p50 latency',
-    unit: 'µs',
-    better: 'lower',
-    samples: rounds.map((r) => r.p50),
-    target: p50Target,
-  });
-  const p99 = report.record(caseName, { ...common, metric: 'p99 latency', unit: 'µs', better: 'lower', samples: rounds.map((r) => r.p99) });
-  return { rate, p50, p99 };
-}
 
 export async function run(report) {
   const servers = await Promise.all(
@@ -276,7 +224,7 @@ async function requestReply(report, echoPort, sioPort, lcUrl) {
   const group = 'request/reply';
 
   const raw = await rawConnect(echoPort);
-  await latencyCase(report, 'raw ws: send, await the echo', { group, baseline: true }, async (i) => {
+  await latencyCase(report, 'ws', 'raw ws: send, await the echo', { group, baseline: true }, async (i) => {
     raw.ws.send(JSON.stringify({ i }));
     const reply = JSON.parse(await raw.next());
     if (reply.i !== i) throw new Error(`raw ws: reply ${reply.i} to ${i}`);
@@ -284,7 +232,7 @@ async function requestReply(report, echoPort, sioPort, lcUrl) {
   raw.close();
 
   const client = await libchanConnect(lcUrl);
-  await latencyCase(report, 'libchan: request with a fresh Ret pipe', { group, p50Target: { maxRatio: 1.3 } }, async (i) => {
+  await latencyCase(report, 'ws', 'libchan: request with a fresh Ret pipe', { group, p50Target: { maxRatio: 1.3 } }, async (i) => {
     const reply = await client.request({ i });
     if (reply !== i) throw new Error(`libchan: reply ${reply} to ${i}`);
   });
@@ -293,7 +241,7 @@ async function requestReply(report, echoPort, sioPort, lcUrl) {
   const twoChannels = await libchanConnect(lcUrl);
   const [replies, repliesTx] = pipe();
   await twoChannels.tx.send({ replies: repliesTx });
-  await latencyCase(report, 'libchan: no Ret, replies on one long-lived channel', { group }, async (i) => {
+  await latencyCase(report, 'ws', 'libchan: no Ret, replies on one long-lived channel', { group }, async (i) => {
     await twoChannels.tx.send({ echo: i });
     const reply = await replies.receive();
     if (reply !== i) throw new Error(`libchan: reply ${reply} to ${i}`);
@@ -301,7 +249,7 @@ async function requestReply(report, echoPort, sioPort, lcUrl) {
   await withTimeout(twoChannels.close(), 'libchan session close');
 
   const socket = await sioConnect(sioPort);
-  await latencyCase(report, 'Socket.IO: emitWithAck', { group }, async (i) => {
+  await latencyCase(report, 'ws', 'Socket.IO: emitWithAck', { group }, async (i) => {
     const reply = await socket.emitWithAck('echo', { i });
     if (reply.i !== i) throw new Error(`Socket.IO: reply ${reply.i} to ${i}`);
   });

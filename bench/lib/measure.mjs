@@ -1,0 +1,53 @@
+// Measurement shapes the network suites share (ws, unix): the ~100-byte message, the
+// byte-stream chunk, a hang guard for rounds, and the request/reply latency case.
+
+/** The ~100-byte message of the one-way cases (108 B of JSON). */
+export const message = { id: 12345, name: 'hello world', tags: ['a', 'b', 'c'], nested: { x: 1.5, y: true, z: null }, t: 'abcdefghij' };
+/** Byte-stream chunk size. */
+export const CHUNK = 64 * 1024;
+/** A round (or a connection) that takes longer than this is a hang: fail with what hung. */
+export const ROUND_TIMEOUT_MS = 30_000;
+
+/** `promise`, or a rejection naming `what` (prefixed by the suite) after `ms`. */
+export function withTimeout(suite, promise, what, ms = ROUND_TIMEOUT_MS) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${suite} suite: ${what} did not finish within ${ms / 1000} s (hang)`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/**
+ * Request/reply: warm-up, then timed rounds of `n` sequential round trips. Records
+ * round trips/s, p50 and p99 latency (one sample per round each; the table shows medians).
+ */
+export async function latencyCase(report, suite, caseName, { group, baseline, p50Target }, roundTrip) {
+  const n = report.scale(5_000);
+  const latencies = new Float64Array(n);
+  const round = async () => {
+    globalThis.gc?.();
+    const start = performance.now();
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await roundTrip(i);
+      latencies[i] = performance.now() - t0;
+    }
+    const ms = performance.now() - start;
+    const sorted = latencies.slice().sort();
+    return { rate: n / (ms / 1e3), p50: percentile(sorted, 0.5) * 1e3, p99: percentile(sorted, 0.99) * 1e3 };
+  };
+  const warmup = Math.max(2, report.options.warmup);
+  for (let i = 0; i < warmup; i++) await withTimeout(suite, round(), `${caseName} (warm-up)`);
+  const rounds = [];
+  for (let i = 0; i < report.options.rounds; i++) rounds.push(await withTimeout(suite, round(), caseName));
+  const common = { group, baseline, ops: n };
+  report.record(caseName, { ...common, metric: 'throughput', unit: 'round trips/s', samples: rounds.map((r) => r.rate) });
+  report.record(caseName, { ...common, metric: 'p50 latency', unit: 'µs', better: 'lower', samples: rounds.map((r) => r.p50), target: p50Target });
+  report.record(caseName, { ...common, metric: 'p99 latency', unit: 'µs', better: 'lower', samples: rounds.map((r) => r.p99) });
+}
