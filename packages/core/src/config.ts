@@ -82,6 +82,14 @@ export const MAX_BYTES_FRAME_PAYLOAD = 64 * 1024;
  */
 export const MAX_STREAM_WINDOW_SHARE = 1 / 4;
 
+/**
+ * Consumed bytes go back to the peer as credit in bulk, not one CREDIT frame per message:
+ * a stream's at half its window, all of them once this share of the session window
+ * waits, and whatever is left after CREDIT_DELAY_MS.
+ */
+export const CREDIT_FLUSH_SHARE = 1 / 4;
+export const CREDIT_DELAY_MS = 5;
+
 /** Hard ceilings a session refuses to be configured above (and refuses from a peer's handshake). */
 export const ceilings = {
   maxMessageBytes: 1024 * 1024 * 1024,

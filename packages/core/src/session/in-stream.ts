@@ -37,9 +37,12 @@ const enum State {
 export interface InStreamDecoder {
   /** Decodes a complete message of stream `stream` (claiming the streams it names). */
   decodeMessage(payload: Uint8Array, stream: InStream): unknown;
-  scheduleCreditFlush(stream: InStream): void;
+  /** `bytes` more were consumed from `stream` and wait to go back as credit. */
+  creditPending(stream: InStream, bytes: number): void;
   /** Session-wide bytes received and not yet returned. */
   recvUnacked: number;
+  /** Session-wide bytes consumed and not yet returned. */
+  unreturned: number;
 }
 
 function flowControlError(message: string): ProtocolError {
@@ -414,13 +417,10 @@ export class InStream implements Child {
   private consumed(n: number): void {
     this.toReturn += n;
     if (this.toReturn >= this.window / 2) {
+      this.host.unreturned += n;
       this.flushCredit(true);
       this.growWindow();
-    }
-    else if (!this.creditScheduled) {
-      this.creditScheduled = true;
-      this.host.scheduleCreditFlush(this);
-    }
+    } else this.host.creditPending(this, n);
   }
 
   /**
@@ -457,6 +457,7 @@ export class InStream implements Child {
     this.toReturn = 0;
     this.unacked -= n;
     this.host.recvUnacked -= n;
+    this.host.unreturned -= n;
     this.host.returnCredit(this.state === State.Done ? 0 : this.id, n, urgent);
   }
 
@@ -467,6 +468,7 @@ export class InStream implements Child {
     // Everything still unacknowledged will never be consumed: give it back to the session.
     if (this.unacked > 0) {
       this.host.recvUnacked -= this.unacked;
+      this.host.unreturned -= this.toReturn;
       this.host.returnCredit(0, this.unacked);
       this.unacked = 0;
       this.toReturn = 0;

@@ -10,7 +10,7 @@ import { PipeCore, type PipeReceiver } from '../channel/pipe.js';
 import { Queue } from '../channel/queue.js';
 import type { Receiver, Sender, WaitOptions } from '../channel/types.js';
 import { Codec, type EncodeContext, type RefKind } from '../codec/codec.js';
-import { resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
+import { CREDIT_DELAY_MS, CREDIT_FLUSH_SHARE, resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
 import { ChannelClosedError, LimitExceededError, ProtocolError, SessionClosedError } from '../errors.js';
 import {
   Capability,
@@ -40,8 +40,6 @@ import { makeWritable, pumpBytes, pumpChannel, RemoteSender } from './remote-end
 
 /** Bytes kept free in front of an encoded message for its frame header. */
 const HEADROOM = 16;
-/** Longest wait before consumed bytes go back as credit when nothing else is written. */
-const CREDIT_DELAY_MS = 5;
 /** A reset reason larger than this is replaced by a short error. */
 const MAX_REASON_BYTES = 16 * 1024;
 
@@ -102,6 +100,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   private peerCapabilities = 0;
   sendCredit = 0;
   recvUnacked = 0;
+  unreturned = 0;
 
   private phase = Phase.Handshake;
   private failure: unknown;
@@ -127,6 +126,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   private creditFlushes: InStream[] = [];
   private creditTimer: ReturnType<typeof setTimeout> | undefined;
   private flushingCredits = false;
+  private sessionCreditDue = 0;
   private closing = false;
   private goAwaySent = false;
   private peerGoingAway = false;
@@ -337,7 +337,6 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   writeControl(frame: Uint8Array, lane = 0): void {
     if (!this.linkOpen) return;
-    if (this.creditFlushes.length > 0) this.flushCredits();
     this.stats.framesOut++;
     this.stats.bytesOut += frame.byteLength;
     this.link.send(frame, lane);
@@ -345,7 +344,6 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   writeData(frame: Uint8Array, lane: number): void {
     if (!this.linkOpen) return;
-    if (this.creditFlushes.length > 0) this.flushCredits();
     this.stats.framesOut++;
     this.stats.bytesOut += frame.byteLength;
     if (!this.link.send(frame, lane)) this.paused = true;
@@ -392,6 +390,11 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   returnCredit(id: number, bytes: number, urgent = false): void {
     if (bytes === 0) return;
+    // Ended streams' credit is the session's alone: a bulk flush sends it as one frame.
+    if (id === 0 && this.flushingCredits) {
+      this.sessionCreditDue += bytes;
+      return;
+    }
     this.writeControl(encodeCredit(id, bytes));
     if (urgent && this.linkOpen) this.link.flush?.();
   }
@@ -443,12 +446,23 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     return value;
   }
 
-  scheduleCreditFlush(stream: InStream): void {
-    this.creditFlushes.push(stream);
+  /**
+   * Credit goes back in bulk: a stream's at half its window (InStream), everything once
+   * CREDIT_FLUSH_SHARE of the session window waits, and the rest after CREDIT_DELAY_MS.
+   * Returning it with every frame written cost a CREDIT frame each way per request/reply.
+   */
+  creditPending(stream: InStream, bytes: number): void {
+    this.unreturned += bytes;
+    if (!stream.creditScheduled) {
+      stream.creditScheduled = true;
+      this.creditFlushes.push(stream);
+    }
+    if (this.unreturned >= this.options.sessionWindowBytes * CREDIT_FLUSH_SHARE) {
+      this.flushCredits();
+      if (this.linkOpen) this.link.flush?.();
+      return;
+    }
     if (this.creditTimer !== undefined) return;
-    // Small amounts of credit ride along with the next frame this side writes
-    // anyway (a reply carries the credit for its request); this timer only
-    // bounds how long they can wait when this side is quiet.
     this.creditTimer = setTimeout(() => {
       this.creditTimer = undefined;
       this.flushCredits();
@@ -466,6 +480,9 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     } finally {
       this.flushingCredits = false;
     }
+    const due = this.sessionCreditDue;
+    this.sessionCreditDue = 0;
+    this.returnCredit(0, due);
   }
 
   // ---- streams ----

@@ -1,6 +1,31 @@
-/** Session credit is never lost: a reset stream's unsent data gives its credit back. */
-import { describe, expect, it } from 'vitest';
+/**
+ * Credit: never lost (a reset stream's unsent data gives it back), returned in bulk
+ * rather than one CREDIT frame per message, and never withheld from a sender that waits.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CREDIT_FLUSH_SHARE } from '../../src/config.js';
+import { pipe, type Receiver } from '../../src/index.js';
 import { memoryLinkPair, Session, type FrameLink, type LinkSink } from '../../src/index.js';
+import { FrameType } from '../../src/session/frames.js';
+
+/** Counts the CREDIT frames one side writes. */
+class CreditCountingLink implements FrameLink {
+  credits = 0;
+  constructor(private readonly inner: FrameLink) {}
+  start(sink: LinkSink): void {
+    this.inner.start(sink);
+  }
+  send(frame: Uint8Array, lane?: number): boolean {
+    if (frame[0] === FrameType.Credit) this.credits++;
+    return this.inner.send(frame, lane);
+  }
+  flush(): void {
+    this.inner.flush?.();
+  }
+  close(error?: unknown): void {
+    this.inner.close(error);
+  }
+}
 
 /** A link that pushes back after every few frames (as a slow socket would), so admitted data waits unsent. */
 class SlowLink implements FrameLink {
@@ -24,8 +49,13 @@ class SlowLink implements FrameLink {
 }
 
 /** Waits for `check` (credit comes back within a few ms; the bound is the test timeout, not machine speed). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 2));
+async function until(check: () => boolean, tick?: () => void): Promise<void> {
+  while (!check()) {
+    if (tick) {
+      tick();
+      await new Promise((resolve) => setImmediate(resolve));
+    } else await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 describe('session credit', () => {
@@ -47,6 +77,97 @@ describe('session credit', () => {
       // Whatever went out comes back as credit from b; what never went out came back at the abort.
       await until(() => a.snapshot().sendCredit === window);
       expect(a.snapshot().sendCredit).toBe(window);
+    } finally {
+      a.abort();
+      b.abort();
+    }
+  });
+});
+
+describe('credit returned in bulk', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('request/reply with a fresh Ret each time writes far fewer CREDIT frames than messages, and all credit comes back', async () => {
+    const options = { keepAliveMs: 0 };
+    const [la, lb] = memoryLinkPair();
+    const client = new CreditCountingLink(la);
+    const server = new CreditCountingLink(lb);
+    const a = new Session(client, options);
+    const b = new Session(server, options);
+    try {
+      await Promise.all([a.ready, b.ready]);
+      const tx = await a.openSender<{ i: number; ret: unknown }>();
+      const rx = await b.accept<{ i: number; ret: { send(v: number): Promise<void>; close(): Promise<void> } }>();
+      void (async () => {
+        for await (const { i, ret } of rx) {
+          await ret.send(i);
+          await ret.close();
+        }
+      })().catch(() => {}); // ends with the sessions' abort
+      const rounds = 400;
+      for (let i = 0; i < rounds; i++) {
+        const [replies, ret] = pipe<number>();
+        await tx.send({ i, ret });
+        expect(await replies.receive()).toBe(i);
+      }
+      // One CREDIT per message each way was the old cost (2 × rounds); a flush every few ms is the new one.
+      expect(client.credits + server.credits).toBeLessThan(rounds / 4);
+      await until(() => a.snapshot().sendCredit === a.snapshot().sessionWindow && b.snapshot().sendCredit === b.snapshot().sessionWindow);
+    } finally {
+      a.abort();
+      b.abort();
+    }
+  });
+
+  it('a sender waiting for less than half a window of credit gets it without the receiver writing anything', async () => {
+    const window = 64 * 1024;
+    const options = { initialWindowBytes: window, sessionWindowBytes: 16 * window, keepAliveMs: 0 };
+    const [la, lb] = memoryLinkPair();
+    const a = new Session(la, options);
+    const b = new Session(lb, options);
+    try {
+      await Promise.all([a.ready, b.ready]);
+      const tx = await a.openSender<Uint8Array>();
+      const rx = await b.accept<Uint8Array>();
+      await tx.send(new Uint8Array(20 * 1024)); // under half the window: its credit waits for the timer
+      expect((await rx.receive()).byteLength).toBe(20 * 1024);
+      const second = tx.send(new Uint8Array(50 * 1024)); // needs 50 KiB, 44 KiB left: waits for that credit
+      expect((await rx.receive()).byteLength).toBe(50 * 1024);
+      await second;
+    } finally {
+      a.abort();
+      b.abort();
+    }
+  });
+
+  it('credit waiting on many streams goes back at once when it reaches a share of the session window', async () => {
+    // Only timeouts are faked: the delayed flush never fires, so what comes back came back in bulk.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const session = 256 * 1024;
+    const stream = 128 * 1024;
+    const options = { initialWindowBytes: stream, sessionWindowBytes: session, keepAliveMs: 0 };
+    const [la, lb] = memoryLinkPair();
+    const a = new Session(la, options);
+    const b = new Session(lb, options);
+    try {
+      await Promise.all([a.ready, b.ready]);
+      const each = 40 * 1024; // under half a stream window: no stream returns its own
+      const streams = Math.ceil((session * CREDIT_FLUSH_SHARE) / each) + 1;
+      // Nested channels, so b writes nothing of its own (accepting a top-level one would).
+      const tx = await a.openSender<{ data: Receiver<Uint8Array> }>();
+      const rx = await b.accept<{ data: Receiver<Uint8Array> }>();
+      for (let i = 0; i < streams; i++) {
+        const [data, dataTx] = pipe<Uint8Array>();
+        await tx.send({ data });
+        await dataTx.send(new Uint8Array(each));
+        const { data: received } = await rx.receive();
+        expect((await received.receive()).byteLength).toBe(each);
+      }
+      await until(() => a.snapshot().sendCredit > session - streams * each, () => vi.advanceTimersByTime(0));
+      // Some of it came back though no timer ran.
+      expect(a.snapshot().sendCredit).toBeGreaterThan(session - streams * each);
     } finally {
       a.abort();
       b.abort();
