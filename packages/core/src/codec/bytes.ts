@@ -92,6 +92,28 @@ export function writeAscii(text: string, out: Uint8Array, offset: number): boole
 }
 export const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Texts up to this many bytes are read by `readText`'s own loop when they are ASCII. */
+const SHORT_TEXT_BYTES = 64;
+
+/**
+ * The UTF-8 text in `bytes` (malformed UTF-8 throws a TypeError). Short ASCII texts,
+ * such as a small message's JSON, skip the call into TextDecoder, which costs more
+ * than the loop when it runs once in a while rather than in a hot loop.
+ */
+export function readText(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n <= SHORT_TEXT_BYTES) {
+    let text = '';
+    for (let i = 0; i < n; i++) {
+      const c = bytes[i] as number;
+      if (c > 0x7f) return utf8Decoder.decode(bytes);
+      text += String.fromCharCode(c);
+    }
+    return text;
+  }
+  return utf8Decoder.decode(bytes);
+}
+
 /** Small buffers come from a shared slab: allocating a typed array costs far more than a view. */
 const SLAB_SIZE = 64 * 1024;
 const SLAB_MAX_ALLOC = 2048;

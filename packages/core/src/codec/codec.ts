@@ -16,7 +16,7 @@ import { SuperJSON } from 'superjson';
 import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
 import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS, SIMPLE_META_CACHE, SIMPLE_META_MAX_CHARS } from '../config.js';
 import { knownErrorClasses, ProtocolError } from '../errors.js';
-import { allocBytes, ByteReader, utf8Decoder, utf8Encoder, varintSize, writeAscii, writeVarint } from './bytes.js';
+import { allocBytes, ByteReader, readText, utf8Encoder, varintSize, writeAscii, writeVarint } from './bytes.js';
 import { analyze, checkJsonDepth, Shape, type RefLeaf } from './depth.js';
 import { dropNaNReferences, escapePathKey, refAnnotations, reviveAt, validateMeta, type RefAnnotation } from './meta.js';
 
@@ -344,23 +344,29 @@ export class Codec {
       jsonLength = rich ? r.varint() : -1;
     }
     const jsonBytes = rich ? r.bytes(jsonLength) : r.rest();
-    const metaBytes = rich ? r.rest() : undefined;
+    // A meta seen lately is matched in place: no view, no text, no hashing (a Ret request's is always the same).
+    let simple = rich ? this.recentMeta(payload, r.pos) : undefined;
+    const metaBytes = rich && simple === undefined ? r.rest() : undefined;
 
-    checkJsonDepth(jsonBytes, this.maxDepth);
+    // Fewer bytes than the limit cannot nest deeper than it.
+    if (jsonBytes.byteLength > this.maxDepth) checkJsonDepth(jsonBytes, this.maxDepth);
     let json: unknown;
     let meta: unknown;
-    let simple: readonly RefAnnotation[] | undefined;
     try {
-      json = JSON.parse(utf8Decoder.decode(jsonBytes));
+      json = JSON.parse(readText(jsonBytes));
       if (metaBytes) {
-        const metaText = utf8Decoder.decode(metaBytes);
+        const metaText = readText(metaBytes);
         simple = this.simpleMetas.get(metaText);
-        if (simple === undefined) {
+        if (simple !== undefined) this.rememberRecentMeta(metaBytes, simple);
+        else {
           // superjson's annotations mirror the value's shape, two levels per level at most.
           checkJsonDepth(metaBytes, 2 * this.maxDepth + 8);
           meta = JSON.parse(metaText);
           simple = refAnnotations(meta, refNameSet);
-          if (simple !== undefined) this.rememberSimpleMeta(metaText, simple);
+          if (simple !== undefined) {
+            this.rememberSimpleMeta(metaText, simple);
+            this.rememberRecentMeta(metaBytes, simple);
+          }
         }
       }
     } catch (error) {
@@ -405,6 +411,22 @@ export class Codec {
    * (so per session); the annotations are never modified after parsing.
    */
   private readonly simpleMetas = new Map<string, readonly RefAnnotation[]>();
+  /** The references-only meta decoded last, as bytes (a copy), and its annotations. */
+  private lastMetaBytes: Uint8Array | undefined;
+  private lastMeta: readonly RefAnnotation[] | undefined;
+
+  /** The references-only meta at `payload[from…]`, if it is the one remembered last. */
+  private recentMeta(payload: Uint8Array, from: number): readonly RefAnnotation[] | undefined {
+    const bytes = this.lastMetaBytes;
+    if (bytes === undefined || payload.length - from !== bytes.length) return undefined;
+    for (let i = 0; i < bytes.length; i++) if (payload[from + i] !== bytes[i]) return undefined;
+    return this.lastMeta;
+  }
+
+  private rememberRecentMeta(bytes: Uint8Array, annotations: readonly RefAnnotation[]): void {
+    this.lastMetaBytes = bytes.slice();
+    this.lastMeta = annotations;
+  }
 
   private rememberSimpleMeta(text: string, annotations: readonly RefAnnotation[]): void {
     // Short ones only: a peer must not get to park whole messages here.

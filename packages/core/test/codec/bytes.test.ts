@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteReader, MAX_VARINT_BYTES, varintSize, writeVarint } from '../../src/codec/bytes.js';
+import { ByteReader, MAX_VARINT_BYTES, readText, varintSize, writeVarint } from '../../src/codec/bytes.js';
 import { ProtocolError } from '../../src/errors.js';
 
 function encodeVarint(n: number): Uint8Array {
@@ -101,5 +101,42 @@ describe('varints', () => {
     expect(r.varint()).toBe(128);
     expect(() => r.u8()).toThrow(ProtocolError);
     expect(() => new ByteReader(buf, 1, 2).bytes(2)).toThrow(ProtocolError);
+  });
+});
+
+describe('readText', () => {
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  const same = (bytes: Uint8Array): void => {
+    let expected: string | undefined;
+    try {
+      expected = fatal.decode(bytes);
+    } catch {
+      expected = undefined;
+    }
+    if (expected === undefined) expect(() => readText(bytes)).toThrow(TypeError);
+    else expect(readText(bytes)).toBe(expected);
+  };
+
+  it('reads short and long texts, ASCII or not, as TextDecoder does', () => {
+    for (const text of ['', '{"i":1}', 'é', 'aé', '中文', '😀', 'x'.repeat(64), 'x'.repeat(65), 'é'.repeat(40), '\uFEFFbom']) {
+      same(new TextEncoder().encode(text));
+    }
+  });
+
+  it('refuses malformed UTF-8, short or long', () => {
+    for (const bytes of [[0xff], [0x61, 0xc3], [0xed, 0xa0, 0x80], [...new Array(70).fill(0x61), 0xff]]) {
+      expect(() => readText(new Uint8Array(bytes))).toThrow(TypeError);
+    }
+  });
+
+  it('agrees with a fatal TextDecoder on any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => same(bytes)),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), (text) => same(new TextEncoder().encode(text))),
+      { numRuns: 500 },
+    );
   });
 });

@@ -215,6 +215,19 @@ describe('references-only messages from a peer', () => {
     }
   });
 
+  it('a meta matched in place is only ever the very same bytes', () => {
+    const codec = makeCodec();
+    const ctx = lenientDecodeContext().ctx;
+    expect(codec.decode(richPayload({ ret: 1 }, { values: { ret: S }, v: 1 }), ctx)).toEqual({ ret: { resolved: 'sender', token: 1 } });
+    // Same length, other path: a different meta, decoded as such.
+    expect(codec.decode(richPayload({ rex: 2 }, { values: { rex: S }, v: 1 }), ctx)).toEqual({ rex: { resolved: 'sender', token: 2 } });
+    expect(codec.decode(richPayload({ ret: 3 }, { values: { ret: S }, v: 1 }), ctx)).toEqual({ ret: { resolved: 'sender', token: 3 } });
+    // Same length, unknown type name: refused, not mistaken for the meta before it.
+    expectProtocolError(() => codec.decode(richPayload({ ret: 4 }, { values: { ret: [['custom', 'Q']] }, v: 1 }), ctx));
+    // Same length, a receiver instead of a sender.
+    expect(codec.decode(richPayload({ ret: 5 }, { values: { ret: [['custom', 'R']] }, v: 1 }), ctx)).toEqual({ ret: { resolved: 'receiver', token: 5 } });
+  });
+
   it('remembers only short metas (a peer cannot park whole messages in the codec)', () => {
     const codec = makeCodec();
     const remembered = (): number => (codec as unknown as { simpleMetas: Map<string, unknown> }).simpleMetas.size;
