@@ -216,7 +216,9 @@ export class Codec {
   private readonly maxDepth: number;
   /** Per-call state; encode/decode are synchronous, so one slot suffices. */
   private encoding: { ctx: EncodeContext | undefined; attachments: Uint8Array[] } | undefined;
-  private decoding: { ctx: DecodeContext | undefined; attachments: Uint8Array[]; refs: Map<number, unknown> | undefined; hasErrors: boolean } | undefined;
+  private decoding:
+    | { ctx: DecodeContext | undefined; attachments: Uint8Array[]; firstToken: number; first: unknown; refs: Map<number, unknown> | undefined; hasErrors: boolean }
+    | undefined;
   /** How deep in a `cause` chain each Error being encoded sits. */
   private errorDepth = new WeakMap<Error, number>();
 
@@ -377,7 +379,7 @@ export class Codec {
       if (count !== 0) throw badMessage('attachments in a plain JSON message');
       return json;
     }
-    this.decoding = { ctx, attachments, refs: undefined, hasErrors: false };
+    this.decoding = { ctx, attachments, firstToken: 0, first: undefined, refs: undefined, hasErrors: false };
     if (simple !== undefined) {
       // References only (what a Ret request carries): revived in place, superjson not needed.
       try {
@@ -449,12 +451,18 @@ export class Codec {
     const decoding = this.decoding;
     if (!decoding?.ctx) throw badMessage(`unexpected ${kind} reference`);
     // superjson annotates every occurrence of a shared object; resolve each stream once.
+    // Most messages name one (a Ret): the first is kept without a Map.
+    if (decoding.firstToken === token) return decoding.first as object;
     const known = decoding.refs?.get(token);
     if (known !== undefined) return known as object;
     const live = decoding.ctx.resolve(kind, token) as object;
-    (decoding.refs ??= new Map()).set(token, live);
+    if (decoding.firstToken === 0) {
+      decoding.firstToken = token;
+      decoding.first = live;
+    } else (decoding.refs ??= new Map()).set(token, live);
     return live;
   }
+
 
   /** Binary goes out of band: the JSON holds "index" (Uint8Array), "index:Type" (other views) or "index:" (ArrayBuffer). */
   private binaryToken(v: ArrayBuffer | ArrayBufferView, attachments: Uint8Array[]): string {

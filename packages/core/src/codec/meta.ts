@@ -42,20 +42,23 @@ export function parsePath(path: string): string[] {
   return out;
 }
 
+/** One step of a path through own data of the JSON tree; throws if it is not there. */
+function step(node: unknown, key: string): unknown {
+  if (Array.isArray(node)) {
+    if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= node.length) throw bad(`path leaves the data at "${key}"`);
+    return node[Number(key)];
+  }
+  if (isPlainRecord(node)) {
+    if (!Object.hasOwn(node, key) || key === '__proto__') throw bad(`path leaves the data at "${key}"`);
+    return node[key];
+  }
+  throw bad(`path leaves the data at "${key}"`);
+}
+
 /** Follows `path` through own data of the JSON tree; throws if any step is not there. */
 export function resolveOwn(json: unknown, path: readonly string[]): unknown {
   let node = json;
-  for (const key of path) {
-    if (Array.isArray(node)) {
-      if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= node.length) throw bad(`path leaves the data at "${key}"`);
-      node = node[Number(key)];
-    } else if (isPlainRecord(node)) {
-      if (!Object.hasOwn(node, key) || key === '__proto__') throw bad(`path leaves the data at "${key}"`);
-      node = node[key];
-    } else {
-      throw bad(`path leaves the data at "${key}"`);
-    }
-  }
+  for (const key of path) node = step(node, key);
   return node;
 }
 
@@ -119,11 +122,12 @@ export function refAnnotations(meta: unknown, names: ReadonlySet<string>): RefAn
  */
 export function reviveAt(json: unknown, path: readonly string[], revive: (token: unknown) => unknown): unknown {
   if (path.length === 0) return revive(json);
-  const parent = resolveOwn(json, path.slice(0, -1));
-  const key = path[path.length - 1] as string;
-  // resolveOwn's checks on the last step: present, own, and not __proto__.
-  resolveOwn(parent, [key]);
-  (parent as Record<string, unknown>)[key] = revive((parent as Record<string, unknown>)[key]);
+  const last = path.length - 1;
+  let parent = json;
+  for (let i = 0; i < last; i++) parent = step(parent, path[i] as string);
+  const key = path[last] as string;
+  // The same checks on the last step: present, own, and not __proto__.
+  (parent as Record<string, unknown>)[key] = revive(step(parent, key));
   return json;
 }
 
