@@ -246,6 +246,8 @@ async function requestReply(report, echoPort, sioPort, lcUrl) {
     const reply = await replies.receive();
     if (reply !== i) throw new Error(`libchan: reply ${reply} to ${i}`);
   });
+  // The server holds the reply channel's sender open; a graceful close waits for every channel.
+  replies.close();
   await withTimeout(twoChannels.close(), 'libchan session close');
 
   const socket = await sioConnect(sioPort);
