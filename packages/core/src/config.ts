@@ -76,6 +76,13 @@ export const MAX_FRAME_PAYLOAD = 16 * 1024;
 export const MAX_BYTES_FRAME_PAYLOAD = 64 * 1024;
 
 /**
+ * Payloads from this size go to a link that joins frames into batches as a header and the
+ * payload (FrameLink.sendSplit), copied once there; smaller ones are copied into a frame
+ * (cheaper than the bookkeeping).
+ */
+export const MIN_SPLIT_PAYLOAD = 4 * 1024;
+
+/**
  * A byte stream whose reader keeps up has its window doubled, up to this share of the
  * session window (4 MiB with the defaults): one window per round trip is what limits a
  * byte stream on a fast link, and a stalled stream still holds at most its window.

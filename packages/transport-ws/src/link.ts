@@ -5,7 +5,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, encodeVarint, FrameBatch, joinFrames, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, encodeVarint, FrameBatch, frameLength, joinFrames, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -62,7 +62,7 @@ const MAX_CLOSE_REASON_BYTES = 123;
 export class WebSocketLink implements FrameLink {
   private sink: LinkSink | undefined;
   /** Frames of one tick become one WebSocket message (a handler's several writes share it). */
-  private readonly batch = new FrameBatch((frames) => this.write(frames), afterTick);
+  private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick);
   private closed = false;
   private pausedTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -97,8 +97,16 @@ export class WebSocketLink implements FrameLink {
   }
 
   send(frame: Uint8Array): boolean {
+    return this.push(frame);
+  }
+
+  sendSplit(head: Uint8Array, body: Uint8Array): boolean {
+    return this.push({ head, body });
+  }
+
+  private push(frame: BatchedFrame): boolean {
     if (this.closed) return true;
-    if (this.batch.bytes + (this.batch.length + 1) * MAX_PREFIX_BYTES + frame.byteLength > MAX_BATCH_BYTES) this.batch.flush();
+    if (this.batch.bytes + (this.batch.length + 1) * MAX_PREFIX_BYTES + frameLength(frame) > MAX_BATCH_BYTES) this.batch.flush();
     this.batch.push(frame);
     if (this.socket.bufferedAmount + this.batch.bytes > HIGH_WATER_BYTES) {
       this.waitForDrain();
@@ -107,7 +115,7 @@ export class WebSocketLink implements FrameLink {
     return true;
   }
 
-  private write(frames: Uint8Array[]): void {
+  private write(frames: BatchedFrame[]): void {
     if (this.closed || this.socket.readyState !== OPEN) return;
     try {
       this.socket.send(joinFrames(frames));

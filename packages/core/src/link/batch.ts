@@ -5,8 +5,20 @@
  */
 import { microtask } from '../schedule.js';
 
-export class FrameBatch {
-  private frames: Uint8Array[] = [];
+/** A frame as its header and the payload after it (FrameLink.sendSplit), joined when the batch is. */
+export interface SplitFrame {
+  readonly head: Uint8Array;
+  readonly body: Uint8Array;
+}
+export type BatchedFrame = Uint8Array | SplitFrame;
+
+/** The length of a frame, whole or split. */
+export function frameLength(frame: BatchedFrame): number {
+  return frame instanceof Uint8Array ? frame.byteLength : frame.head.byteLength + frame.body.byteLength;
+}
+
+export class FrameBatch<F extends BatchedFrame = Uint8Array> {
+  private frames: F[] = [];
   private scheduled = false;
   /** Bytes waiting in the current batch. */
   bytes = 0;
@@ -21,13 +33,13 @@ export class FrameBatch {
    * @param schedule when a batch goes out (default: the next microtask)
    */
   constructor(
-    private readonly deliver: (frames: Uint8Array[]) => void,
+    private readonly deliver: (frames: F[]) => void,
     private readonly schedule: (callback: () => void) => void = microtask,
   ) {}
 
-  push(frame: Uint8Array): void {
+  push(frame: F): void {
     this.frames.push(frame);
-    this.bytes += frame.byteLength;
+    this.bytes += frameLength(frame);
     if (!this.scheduled) {
       this.scheduled = true;
       this.schedule(() => this.flush());

@@ -9,7 +9,7 @@ import type { SessionOptions } from '../config.js';
 import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
-import { FrameBatch } from './batch.js';
+import { FrameBatch, frameLength, type BatchedFrame } from './batch.js';
 import { afterTick, microtask } from '../schedule.js';
 
 /** The largest frame a byte link carries (data frames are ≤ 64 KiB; HELLO carries the user's `hello`). */
@@ -107,16 +107,25 @@ export function splitBatch(batch: Uint8Array, maxFrame = MAX_STREAM_FRAME): Uint
   return frames;
 }
 
-/** Prefixes each frame with its length and joins a batch into one chunk. */
-export function joinFrames(frames: Uint8Array[]): Uint8Array {
+/** Prefixes each frame with its length and joins a batch into one chunk (split frames are joined here). */
+export function joinFrames(frames: readonly BatchedFrame[]): Uint8Array {
   let size = 0;
-  for (const f of frames) size += varintSize(f.byteLength) + f.byteLength;
+  for (const f of frames) {
+    const n = frameLength(f);
+    size += varintSize(n) + n;
+  }
   const out = new Uint8Array(size);
   let o = 0;
   for (const f of frames) {
-    o = writeVarint(out, o, f.byteLength);
-    out.set(f, o);
-    o += f.byteLength;
+    o = writeVarint(out, o, frameLength(f));
+    if (f instanceof Uint8Array) {
+      out.set(f, o);
+      o += f.byteLength;
+    } else {
+      out.set(f.head, o);
+      out.set(f.body, o + f.head.byteLength);
+      o += f.head.byteLength + f.body.byteLength;
+    }
   }
   return out;
 }
@@ -131,7 +140,7 @@ class ByteStreamLink implements FrameLink {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private readonly splitter = new FrameSplitter();
-  private readonly batch = new FrameBatch((frames) => this.write(frames), afterTick);
+  private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick);
   private closed = false;
   private waitingDrain = false;
 
@@ -168,6 +177,14 @@ class ByteStreamLink implements FrameLink {
   }
 
   send(frame: Uint8Array): boolean {
+    return this.push(frame);
+  }
+
+  sendSplit(head: Uint8Array, body: Uint8Array): boolean {
+    return this.push({ head, body });
+  }
+
+  private push(frame: BatchedFrame): boolean {
     if (this.closed) return true;
     this.batch.push(frame);
     if (this.batch.bytes + Math.max(0, -(this.writer.desiredSize ?? 0)) > HIGH_WATER_BYTES) {
@@ -177,7 +194,7 @@ class ByteStreamLink implements FrameLink {
     return true;
   }
 
-  private write(frames: Uint8Array[]): void {
+  private write(frames: BatchedFrame[]): void {
     if (this.closed) return;
     this.writer.write(joinFrames(frames)).catch((error: unknown) => this.end(error));
   }

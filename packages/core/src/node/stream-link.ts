@@ -5,7 +5,7 @@
  * (`write()` → false pauses data frames until 'drain').
  */
 import type { Readable, Writable } from 'node:stream';
-import { FrameBatch } from '../link/batch.js';
+import { FrameBatch, type BatchedFrame } from '../link/batch.js';
 import { afterTick } from '../schedule.js';
 import { FrameSplitter, joinFrames } from '../link/stream.js';
 import { ProtocolError } from '../errors.js';
@@ -14,7 +14,7 @@ import type { FrameLink, LinkSink } from '../session/link.js';
 export class NodeStreamLink implements FrameLink {
   private sink: LinkSink | undefined;
   private readonly splitter = new FrameSplitter();
-  private readonly batch = new FrameBatch((frames) => this.write(frames), afterTick);
+  private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick);
   private closed = false;
   private waitingDrain = false;
 
@@ -57,7 +57,12 @@ export class NodeStreamLink implements FrameLink {
     return !this.waitingDrain;
   }
 
-  private write(frames: Uint8Array[]): void {
+  sendSplit(head: Uint8Array, body: Uint8Array): boolean {
+    if (!this.closed) this.batch.push({ head, body });
+    return !this.waitingDrain;
+  }
+
+  private write(frames: BatchedFrame[]): void {
     if (this.closed) return;
     if (!this.output.write(joinFrames(frames)) && !this.waitingDrain) {
       this.waitingDrain = true;

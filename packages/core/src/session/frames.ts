@@ -255,6 +255,14 @@ export function writeDataHeaderBefore(buf: Uint8Array, at: number, type: number,
   return start;
 }
 
+/** The header of a MESSAGE/BYTES frame alone (its payload is sent after it, see FrameLink.sendSplit). */
+export function encodeDataHeader(type: number, id: number, flags = 0, total = -1): Uint8Array {
+  const h = dataHeaderSize(type, id, total);
+  const out = allocBytes(h);
+  writeDataHeaderBefore(out, h, type, id, flags, total);
+  return out;
+}
+
 /** A MESSAGE/BYTES frame copying `payload` after a fresh header. */
 export function encodeDataFrame(type: number, id: number, payload: Uint8Array, flags = 0, total = -1): Uint8Array {
   const h = dataHeaderSize(type, id, total);

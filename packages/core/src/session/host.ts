@@ -38,6 +38,11 @@ export interface StreamHost {
   writeControl(frame: Uint8Array, lane?: number): void;
   /** Writes a data frame of stream `lane` (called by the scheduler only). */
   writeData(frame: Uint8Array, lane: number): void;
+  /**
+   * Writes a MESSAGE/BYTES frame of stream `lane` whose payload has no room for a header
+   * before it (called by the scheduler only); returns the frame's length.
+   */
+  writeDataCopying(type: number, lane: number, payload: Uint8Array, flags?: number, total?: number): number;
   /** Tells a stream link a sub-stream's lane ended. */
   endLane(lane: number, how: 'close' | 'reset' | 'stop'): void;
   /** Writes OPEN for a child stream of `parent`. */

@@ -29,6 +29,13 @@ export interface FrameLink {
    */
   send(frame: Uint8Array, lane?: number): boolean;
   /**
+   * Optional, for links that copy frames into a batch anyway: one frame given as its
+   * header and the payload that follows it, so the payload is copied once (into the
+   * batch) rather than twice. The link may keep both buffers until it sends. Returns
+   * what `send` returns.
+   */
+  sendSplit?(head: Uint8Array, body: Uint8Array, lane?: number): boolean;
+  /**
    * Sends now what the link holds back to batch with later frames (optional: links that
    * batch per task implement it). The session calls it after a CREDIT a stalled sender
    * may be waiting for.

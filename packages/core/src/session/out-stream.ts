@@ -10,7 +10,6 @@ import { Queue } from '../channel/queue.js';
 import { ChannelClosedError, unclaimedError } from '../errors.js';
 import {
   encodeClose,
-  encodeDataFrame,
   encodeReset,
   FrameType,
   MessageFlag,
@@ -376,27 +375,27 @@ export class OutStream implements Child {
       head.children = undefined;
     }
     const type = this.kind === StreamKind.Channel ? FrameType.Message : FrameType.Bytes;
-    let frame: Uint8Array;
     // A byte chunk was split into frame-sized pieces by sendBytes: each goes whole.
     if (head.sent === 0 && (head.size <= MAX_FRAME_PAYLOAD || type === FrameType.Bytes)) {
+      head.sent = head.size;
+      this.outbox.shift();
       if (head.offset >= 16) {
         const start = writeDataHeaderBefore(head.bytes, head.offset, type, this.id);
-        frame = head.bytes.subarray(start, head.offset + head.size);
+        const frame = head.bytes.subarray(start, head.offset + head.size);
+        this.bytesSent += frame.byteLength;
+        host.writeData(frame, this.id);
       } else {
-        frame = encodeDataFrame(type, this.id, head.bytes.subarray(head.offset, head.offset + head.size));
+        this.bytesSent += host.writeDataCopying(type, this.id, head.bytes.subarray(head.offset, head.offset + head.size));
       }
-      head.sent = head.size;
-    } else {
-      const n = Math.min(MAX_FRAME_PAYLOAD, head.size - head.sent);
-      const payload = head.bytes.subarray(head.offset + head.sent, head.offset + head.sent + n);
-      const more = head.sent + n < head.size;
-      const first = head.sent === 0;
-      frame = encodeDataFrame(type, this.id, payload, (more ? MessageFlag.More : 0) | (first ? MessageFlag.Start : 0), first ? head.size : -1);
-      head.sent += n;
+      return;
     }
-    this.bytesSent += frame.byteLength;
+    const n = Math.min(MAX_FRAME_PAYLOAD, head.size - head.sent);
+    const payload = head.bytes.subarray(head.offset + head.sent, head.offset + head.sent + n);
+    const more = head.sent + n < head.size;
+    const first = head.sent === 0;
+    head.sent += n;
     if (head.sent === head.size) this.outbox.shift();
-    host.writeData(frame, this.id);
+    this.bytesSent += host.writeDataCopying(type, this.id, payload, (more ? MessageFlag.More : 0) | (first ? MessageFlag.Start : 0), first ? head.size : -1);
   }
 }
 

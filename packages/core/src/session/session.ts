@@ -10,12 +10,14 @@ import { PipeCore, type PipeReceiver } from '../channel/pipe.js';
 import { Queue } from '../channel/queue.js';
 import type { Receiver, Sender, WaitOptions } from '../channel/types.js';
 import { Codec, type EncodeContext, type RefKind } from '../codec/codec.js';
-import { CREDIT_DELAY_MS, CREDIT_FLUSH_SHARE, resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
+import { CREDIT_DELAY_MS, CREDIT_FLUSH_SHARE, MIN_SPLIT_PAYLOAD, resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
 import { ChannelClosedError, LimitExceededError, ProtocolError, SessionClosedError } from '../errors.js';
 import {
   Capability,
   decodeFrame,
   encodeCredit,
+  encodeDataFrame,
+  encodeDataHeader,
   encodeGoAway,
   encodeHello,
   encodeWindow,
@@ -347,6 +349,23 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     this.stats.framesOut++;
     this.stats.bytesOut += frame.byteLength;
     if (!this.link.send(frame, lane)) this.paused = true;
+  }
+
+  writeDataCopying(type: number, lane: number, payload: Uint8Array, flags = 0, total = -1): number {
+    const link = this.link;
+    // Big payloads go to a link that joins frames anyway as two parts: one copy instead of two.
+    if (link.sendSplit === undefined || payload.byteLength < MIN_SPLIT_PAYLOAD) {
+      const frame = encodeDataFrame(type, lane, payload, flags, total);
+      this.writeData(frame, lane);
+      return frame.byteLength;
+    }
+    const head = encodeDataHeader(type, lane, flags, total);
+    const length = head.byteLength + payload.byteLength;
+    if (!this.linkOpen) return length;
+    this.stats.framesOut++;
+    this.stats.bytesOut += length;
+    if (!link.sendSplit(head, payload, lane)) this.paused = true;
+    return length;
   }
 
   endLane(lane: number, how: 'close' | 'reset' | 'stop'): void {

@@ -76,6 +76,19 @@ describe('frame decoder', () => {
 });
 
 describe('byte-link frame splitter', () => {
+  it('a frame given as header and payload joins to the same bytes as the whole frame', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...validFrames), fc.nat(), fc.boolean()), { minLength: 1, maxLength: 12 }), (picks) => {
+        const whole = picks.map(([f]) => f);
+        // Cut each frame anywhere into head and body (or leave it whole).
+        const mixed = picks.map(([f, cut, split]) => (split ? { head: f.subarray(0, cut % (f.byteLength + 1)), body: f.subarray(cut % (f.byteLength + 1)) } : f));
+        expect(Array.from(joinFrames(mixed))).toEqual(Array.from(joinFrames(whole)));
+        expect(splitBatch(joinFrames(mixed)).map((f) => Array.from(f))).toEqual(whole.map((f) => Array.from(f)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('any split of a valid frame sequence yields the same frames', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...validFrames), { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 20 }), (frames, cuts) => {
