@@ -39,6 +39,8 @@ export interface InStreamDecoder {
   decodeMessage(payload: Uint8Array, stream: InStream): unknown;
   /** `bytes` more were consumed from `stream` and wait to go back as credit. */
   creditPending(stream: InStream, bytes: number): void;
+  /** `stream` ended with `bytes` consumed and not yet returned. */
+  creditEnded(stream: InStream, bytes: number): void;
   /** Session-wide bytes received and not yet returned. */
   recvUnacked: number;
   /** Session-wide bytes consumed and not yet returned. */
@@ -395,6 +397,7 @@ export class InStream implements Child {
       t.pull = undefined;
       pull?.();
     } else t.writer.close().catch(() => {});
+    this.handOverCredit();
     this.host.streamDone(this);
   }
 
@@ -416,7 +419,11 @@ export class InStream implements Child {
 
   private consumed(n: number): void {
     this.toReturn += n;
-    if (this.toReturn >= this.window / 2) {
+    if (this.state === State.Done) {
+      // Taken after the stream ended (the last value of a Ret): the session's credit alone.
+      this.host.unreturned += n;
+      this.handOverCredit();
+    } else if (this.toReturn >= this.window / 2) {
       this.host.unreturned += n;
       this.flushCredit(true);
       this.growWindow();
@@ -477,6 +484,17 @@ export class InStream implements Child {
 
   private end(): void {
     this.state = State.Done;
+    this.handOverCredit();
     this.host.streamDone(this);
+  }
+
+  /** Ended: credit not yet returned is the session's alone, and the session sends it without this stream. */
+  private handOverCredit(): void {
+    if (this.toReturn === 0) return;
+    const n = this.toReturn;
+    this.toReturn = 0;
+    this.unacked -= n;
+    this.host.recvUnacked -= n;
+    this.host.creditEnded(this, n);
   }
 }

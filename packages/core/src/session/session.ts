@@ -125,9 +125,10 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   private flushing = false;
   private paused = false;
   private readonly blocked = new Set<OutStream>();
-  private creditFlushes: InStream[] = [];
+  private readonly creditFlushes = new Set<InStream>();
   private creditTimer: ReturnType<typeof setTimeout> | undefined;
   private flushingCredits = false;
+  /** Consumed bytes of ended streams: session credit only, sent with the next bulk flush. */
   private sessionCreditDue = 0;
   private closing = false;
   private goAwaySent = false;
@@ -409,11 +410,6 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   returnCredit(id: number, bytes: number, urgent = false): void {
     if (bytes === 0) return;
-    // Ended streams' credit is the session's alone: a bulk flush sends it as one frame.
-    if (id === 0 && this.flushingCredits) {
-      this.sessionCreditDue += bytes;
-      return;
-    }
     this.writeControl(encodeCredit(id, bytes));
     if (urgent && this.linkOpen) this.link.flush?.();
   }
@@ -474,13 +470,17 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     this.unreturned += bytes;
     if (!stream.creditScheduled) {
       stream.creditScheduled = true;
-      this.creditFlushes.push(stream);
+      this.creditFlushes.add(stream);
     }
     if (this.unreturned >= this.options.sessionWindowBytes * CREDIT_FLUSH_SHARE) {
       this.flushCredits();
       if (this.linkOpen) this.link.flush?.();
       return;
     }
+    this.armCreditTimer();
+  }
+
+  private armCreditTimer(): void {
     if (this.creditTimer !== undefined) return;
     this.creditTimer = setTimeout(() => {
       this.creditTimer = undefined;
@@ -489,20 +489,37 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     unref(this.creditTimer);
   }
 
+  /**
+   * A stream ended with `bytes` of its credit not yet returned: they are the session's
+   * alone now, and go with the next bulk flush without holding on to the stream.
+   */
+  creditEnded(stream: InStream, bytes: number): void {
+    if (stream.creditScheduled) {
+      stream.creditScheduled = false;
+      this.creditFlushes.delete(stream);
+    }
+    this.sessionCreditDue += bytes;
+    this.armCreditTimer();
+  }
+
   private flushCredits(): void {
-    if (this.flushingCredits || this.creditFlushes.length === 0) return;
+    if (this.flushingCredits) return;
     this.flushingCredits = true;
     try {
-      const streams = this.creditFlushes;
-      this.creditFlushes = [];
+      // Taken first: a stream scheduled while these flush must stay in the set.
+      const streams = [...this.creditFlushes];
+      this.creditFlushes.clear();
       for (const s of streams) s.flushCredit();
     } finally {
       this.flushingCredits = false;
     }
     const due = this.sessionCreditDue;
+    if (due === 0) return;
     this.sessionCreditDue = 0;
+    this.unreturned -= due;
     this.returnCredit(0, due);
   }
+
 
   // ---- streams ----
 

@@ -121,6 +121,40 @@ describe('credit returned in bulk', () => {
     }
   });
 
+  it('an ended stream is not held until its credit goes back (a Ret per request would pile up)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const [la, lb] = memoryLinkPair();
+    const client = new Session(la, { keepAliveMs: 0 });
+    const server = new Session(lb, { keepAliveMs: 0 });
+    try {
+      await Promise.all([client.ready, server.ready]);
+      const tx = await client.openSender<{ i: number; ret: unknown }>();
+      const rx = await server.accept<{ i: number; ret: { send(v: number): Promise<void>; close(): Promise<void> } }>();
+      void (async () => {
+        for await (const { i, ret } of rx) {
+          await ret.send(i);
+          await ret.close();
+        }
+      })().catch(() => {}); // ends with the sessions' abort
+      for (let i = 0; i < 50; i++) {
+        const [replies, ret] = pipe<number>();
+        await tx.send({ i, ret });
+        expect(await replies.receive()).toBe(i);
+      }
+      // No timer ran: the 50 replies' credit waits, but none of their ended streams is kept for it.
+      const held = (s: Session): number => (s as unknown as { creditFlushes: Set<unknown> }).creditFlushes.size;
+      await new Promise((resolve) => setImmediate(resolve)); // the last reply's CLOSE
+      expect(held(client)).toBe(0);
+      expect(held(server)).toBeLessThanOrEqual(1); // the request channel, still open
+      expect(client.snapshot().sendCredit).toBeLessThan(client.snapshot().sessionWindow);
+      vi.advanceTimersByTime(10);
+      await until(() => client.snapshot().sendCredit === client.snapshot().sessionWindow && server.snapshot().sendCredit === server.snapshot().sessionWindow, () => vi.advanceTimersByTime(10));
+    } finally {
+      client.abort();
+      server.abort();
+    }
+  });
+
   it('a sender waiting for less than half a window of credit gets it without the receiver writing anything', async () => {
     const window = 64 * 1024;
     const options = { initialWindowBytes: window, sessionWindowBytes: 16 * window, keepAliveMs: 0 };
