@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CREDIT_FLUSH_SHARE } from '../../src/config.js';
-import { pipe, type Receiver } from '../../src/index.js';
+import { pipe, type Receiver, type Sender } from '../../src/index.js';
 import { memoryLinkPair, Session, type FrameLink, type LinkSink } from '../../src/index.js';
 import { FrameType } from '../../src/session/frames.js';
 
@@ -84,6 +84,23 @@ describe('session credit', () => {
   });
 });
 
+/** `rounds` requests from `client`, each with a fresh Ret that `server` answers and closes. */
+async function requestReplies(client: Session, server: Session, rounds: number): Promise<void> {
+  const tx = await client.openSender<{ i: number; ret: Sender<number> }>();
+  const rx = await server.accept<{ i: number; ret: Sender<number> }>();
+  void (async () => {
+    for await (const { i, ret } of rx) {
+      await ret.send(i);
+      await ret.close();
+    }
+  })().catch(() => {}); // ends with the sessions' abort
+  for (let i = 0; i < rounds; i++) {
+    const [replies, ret] = pipe<number>();
+    await tx.send({ i, ret });
+    expect(await replies.receive()).toBe(i);
+  }
+}
+
 describe('credit returned in bulk', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -98,20 +115,8 @@ describe('credit returned in bulk', () => {
     const b = new Session(server, options);
     try {
       await Promise.all([a.ready, b.ready]);
-      const tx = await a.openSender<{ i: number; ret: unknown }>();
-      const rx = await b.accept<{ i: number; ret: { send(v: number): Promise<void>; close(): Promise<void> } }>();
-      void (async () => {
-        for await (const { i, ret } of rx) {
-          await ret.send(i);
-          await ret.close();
-        }
-      })().catch(() => {}); // ends with the sessions' abort
       const rounds = 400;
-      for (let i = 0; i < rounds; i++) {
-        const [replies, ret] = pipe<number>();
-        await tx.send({ i, ret });
-        expect(await replies.receive()).toBe(i);
-      }
+      await requestReplies(a, b, rounds);
       // One CREDIT per message each way was the old cost (2 × rounds); a flush every few ms is the new one.
       expect(client.credits + server.credits).toBeLessThan(rounds / 4);
       await until(() => a.snapshot().sendCredit === a.snapshot().sessionWindow && b.snapshot().sendCredit === b.snapshot().sessionWindow);
@@ -128,19 +133,7 @@ describe('credit returned in bulk', () => {
     const server = new Session(lb, { keepAliveMs: 0 });
     try {
       await Promise.all([client.ready, server.ready]);
-      const tx = await client.openSender<{ i: number; ret: unknown }>();
-      const rx = await server.accept<{ i: number; ret: { send(v: number): Promise<void>; close(): Promise<void> } }>();
-      void (async () => {
-        for await (const { i, ret } of rx) {
-          await ret.send(i);
-          await ret.close();
-        }
-      })().catch(() => {}); // ends with the sessions' abort
-      for (let i = 0; i < 50; i++) {
-        const [replies, ret] = pipe<number>();
-        await tx.send({ i, ret });
-        expect(await replies.receive()).toBe(i);
-      }
+      await requestReplies(client, server, 50);
       // No timer ran: the 50 replies' credit waits, but none of their ended streams is kept for it.
       const held = (s: Session): number => (s as unknown as { creditFlushes: Set<unknown> }).creditFlushes.size;
       await new Promise((resolve) => setImmediate(resolve)); // the last reply's CLOSE
