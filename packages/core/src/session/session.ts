@@ -472,15 +472,16 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
       stream.creditScheduled = true;
       this.creditFlushes.add(stream);
     }
+    this.creditWaits();
+  }
+
+  /** Some credit waits: all of it goes now if it is a share of the session window, else after the delay. */
+  private creditWaits(): void {
     if (this.unreturned >= this.options.sessionWindowBytes * CREDIT_FLUSH_SHARE) {
       this.flushCredits();
       if (this.linkOpen) this.link.flush?.();
       return;
     }
-    this.armCreditTimer();
-  }
-
-  private armCreditTimer(): void {
     if (this.creditTimer !== undefined) return;
     this.creditTimer = setTimeout(() => {
       this.creditTimer = undefined;
@@ -499,7 +500,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
       this.creditFlushes.delete(stream);
     }
     this.sessionCreditDue += bytes;
-    this.armCreditTimer();
+    this.creditWaits();
   }
 
   private flushCredits(): void {

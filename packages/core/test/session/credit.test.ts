@@ -169,7 +169,10 @@ describe('credit returned in bulk', () => {
     }
   });
 
-  it('credit waiting on many streams goes back at once when it reaches a share of the session window', async () => {
+  it.each([
+    ['open', false],
+    ['ended', true],
+  ])('credit waiting on many %s streams goes back at once when it reaches a share of the session window', async (_, ended) => {
     // Only timeouts are faked: the delayed flush never fires, so what comes back came back in bulk.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const session = 256 * 1024;
@@ -191,6 +194,10 @@ describe('credit returned in bulk', () => {
         await dataTx.send(new Uint8Array(each));
         const { data: received } = await rx.receive();
         expect((await received.receive()).byteLength).toBe(each);
+        if (ended) {
+          await dataTx.close();
+          await expect(received.receive()).rejects.toMatchObject({ code: 'CLOSED' });
+        }
       }
       await until(() => a.snapshot().sendCredit > session - streams * each, () => vi.advanceTimersByTime(0));
       // Some of it came back though no timer ran.
