@@ -426,6 +426,8 @@ export class Codec {
   }
 
   private rememberRecentMeta(bytes: Uint8Array, annotations: readonly RefAnnotation[]): void {
+    // Short ones only, as for the cache by text (ASCII: one byte per character).
+    if (bytes.byteLength > SIMPLE_META_MAX_CHARS) return;
     this.lastMetaBytes = bytes.slice();
     this.lastMeta = annotations;
   }
@@ -462,7 +464,6 @@ export class Codec {
     } else (decoding.refs ??= new Map()).set(token, live);
     return live;
   }
-
 
   /** Binary goes out of band: the JSON holds "index" (Uint8Array), "index:Type" (other views) or "index:" (ArrayBuffer). */
   private binaryToken(v: ArrayBuffer | ArrayBufferView, attachments: Uint8Array[]): string {

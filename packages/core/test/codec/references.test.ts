@@ -9,6 +9,7 @@ import { SuperJSON } from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { AbstractReceiver, AbstractSender } from '../../src/channel/ends.js';
 import { ByteReader } from '../../src/codec/bytes.js';
+import { SIMPLE_META_MAX_CHARS } from '../../src/config.js';
 import { pipe } from '../../src/index.js';
 import { buildPayload, expectProtocolError, lenientDecodeContext, makeCodec, recordingEncodeContext, richPayload, thrown } from './helpers.js';
 
@@ -242,6 +243,9 @@ describe('references-only messages from a peer', () => {
     const out = codec.decode(richPayload(json, { values, v: 1 }, [new Uint8Array([5])]), lenientDecodeContext().ctx) as Record<string, Uint8Array>;
     expect(Array.from(out.key99 as Uint8Array)).toEqual([5]);
     expect(remembered()).toBe(1);
+    // Nor is a long one kept as the meta matched in place.
+    const recent = (codec as unknown as { lastMetaBytes: Uint8Array | undefined }).lastMetaBytes;
+    expect(recent?.byteLength).toBeLessThanOrEqual(SIMPLE_META_MAX_CHARS);
   });
 
   it('without a decode context a reference is a ProtocolError', () => {
