@@ -20,7 +20,6 @@
 // A malformed request resets its channel (and every channel inside it); a bad
 // client never takes the server down.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { readFile, stat } from 'node:fs/promises';
@@ -29,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { isReceiver, isSender, pipe, ProtocolError } from '@libchan/core';
 import { listenWebSocket } from '@libchan/transport-ws';
 import { createDemoService } from './requests.mjs';
+import { findDeno } from '../../scripts/deno-binary.mjs';
 
 const host = process.env.HOST || '127.0.0.1';
 const port = process.env.PORT === undefined || process.env.PORT === '' ? 5173 : Number(process.env.PORT);
@@ -186,17 +186,6 @@ let sidecar;
 /** When shutdown began (0: running). */
 let stopping = 0;
 
-/** The deno binary: DENO_BIN, else the one installed with @libchan/transport-webtransport. */
-function denoBinary() {
-  const candidates = [
-    process.env.DENO_BIN,
-    join(rootDir, 'packages', 'transport-webtransport', 'node_modules', 'deno', 'deno'),
-    join(rootDir, 'packages', 'transport-webtransport', 'node_modules', '.bin', 'deno'),
-    join(rootDir, 'node_modules', '.bin', 'deno'),
-  ].filter(Boolean);
-  return candidates.find((path) => existsSync(path));
-}
-
 /**
  * Starts webtransport-sidecar.ts and resolves with its { port, certificateHash },
  * or with undefined (one line logged) when deno is missing or it does not start in time.
@@ -204,7 +193,7 @@ function denoBinary() {
 async function startSidecar() {
   if (process.env.DEMO_WEBTRANSPORT === '0') return undefined;
   const warn = (why) => console.warn(`libchan demo: WebTransport off (${why}); WebSocket only`);
-  const deno = denoBinary();
+  const deno = findDeno();
   if (!deno) {
     warn('no deno binary: set DENO_BIN or run `npx -y pnpm@12.4.2 install`');
     return undefined;

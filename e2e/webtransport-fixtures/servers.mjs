@@ -9,7 +9,6 @@
 //                                mapping, what the ponyfill speaks) on 127.0.0.1 with the
 //                                serve.mjs handlers
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -18,6 +17,7 @@ import * as core from '../../packages/core/dist/index.js';
 import { listenWebTransport } from '../../packages/transport-webtransport/dist/node.js';
 import { bundleDir, root } from './build.mjs';
 import { serveSession } from './serve.mjs';
+import { denoBinary } from '../../scripts/deno-binary.mjs';
 
 /** `/` loads the native bundle; `/?ponyfill` first removes the native WebTransport, then loads the ponyfill bundle. */
 const page = (ponyfill) => `<!doctype html>
@@ -68,21 +68,6 @@ export async function startPageServer() {
         server.closeAllConnections();
       }),
   };
-}
-
-/** The deno binary: DENO_BIN, else the one @libchan/transport-webtransport's devDependency (npm `deno`) installs. */
-export function denoBinary() {
-  const candidates = [
-    process.env.DENO_BIN,
-    // The binary itself (the package's postinstall puts it there), so a kill reaches Deno…
-    join(root, 'packages', 'transport-webtransport', 'node_modules', 'deno', 'deno'),
-    // …else the npm shim (node bin.cjs, which starts the binary).
-    join(root, 'packages', 'transport-webtransport', 'node_modules', '.bin', 'deno'),
-    join(root, 'node_modules', '.bin', 'deno'),
-  ].filter(Boolean);
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new Error(`no deno binary (looked at ${candidates.join(', ')}): run \`npx -y pnpm@12.4.2 install\``);
-  return found;
 }
 
 export async function startDenoServer({ timeoutMs = 30_000 } = {}) {
