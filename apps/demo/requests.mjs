@@ -14,9 +14,8 @@ const MAX_NAME = 255;
 const MAX_UPLOAD = 512 * 1024 * 1024;
 const TICK_MS = 200;
 
-
 /**
- * @param {{ lib: { pipe: Function; isSender: Function; isReceiver: Function; ProtocolError: ErrorConstructor };
+ * @param {{ lib: { pipe: Function; isSender: Function; isReceiver: Function; ProtocolError: new (message: string) => Error };
  *   log: (line: string) => void; liveCount: () => number; heapMB: () => number }} options
  */
 export function createDemoService({ lib, log, liveCount, heapMB }) {
