@@ -1,3 +1,5 @@
+// @ts-self-types="./config.d.ts"
+
 /**
  * Every limit and default of a session, in one place, validated once at the
  * door (`resolveOptions`). Limits a peer could abuse are announced in the

@@ -1,3 +1,5 @@
+// @ts-self-types="./errors.d.ts"
+
 /**
  * The error classes of libchan. Each has a stable `name` and a string `code`
  * (a class-wide default, or a more specific one such as `TRANSFERRED`), so

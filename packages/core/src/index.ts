@@ -1,3 +1,5 @@
+// @ts-self-types="./index.d.ts"
+
 export * from './channel/index.js';
 export {
   ChannelClosedError,

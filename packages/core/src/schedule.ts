@@ -1,3 +1,5 @@
+// @ts-self-types="./schedule.d.ts"
+
 /**
  * When deferred work runs (links batching frames, channel ends being watched). Node's `queueMicrotask` wraps every
  * callback in an AsyncResource, which costs more than the work on hot

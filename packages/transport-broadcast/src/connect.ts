@@ -1,3 +1,5 @@
+// @ts-self-types="./connect.d.ts"
+
 /**
  * `connectBroadcast`: finds a listener on a BroadcastChannel name (the first
  * to answer, or a given one), confirms it, and runs a session to it.

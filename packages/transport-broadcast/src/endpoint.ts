@@ -1,3 +1,5 @@
+// @ts-self-types="./endpoint.d.ts"
+
 /**
  * Shared parts of listeners and connectors: options, the pagehide goodbye,
  * and the long keep-alive background tabs need.

@@ -1,3 +1,5 @@
+// @ts-self-types="./envelope.d.ts"
+
 /**
  * What travels on a BroadcastChannel. Every same-origin context on the name
  * sees every message, so each carries its sender's id and (except discovery)

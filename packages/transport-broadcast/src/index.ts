@@ -1,3 +1,5 @@
+// @ts-self-types="./index.d.ts"
+
 /**
  * `@libchan/transport-broadcast`: sessions between tabs, workers and
  * threads of one origin over BroadcastChannel, with no server.

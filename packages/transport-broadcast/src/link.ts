@@ -1,3 +1,5 @@
+// @ts-self-types="./link.d.ts"
+
 /**
  * A frame link between two endpoints over a shared BroadcastChannel:
  * frames written in one microtask go out as one addressed message (binary,

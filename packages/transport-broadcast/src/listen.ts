@@ -1,3 +1,5 @@
+// @ts-self-types="./listen.d.ts"
+
 /**
  * `listenBroadcast`: answers connectors on a BroadcastChannel name. Each
  * confirmed connector gets its own session; frames are addressed by

@@ -1,3 +1,5 @@
+// @ts-self-types="./cert.d.ts"
+
 /**
  * Self-signed certificates for WebTransport endpoints, made with WebCrypto
  * only (Node 20+, Deno, Bun, browsers): an ECDSA P-256 key and an X.509 v3

@@ -1,3 +1,5 @@
+// @ts-self-types="./connect.d.ts"
+
 /**
  * Sessions over WebTransport in every runtime: `connectWebTransport` (browsers
  * with native WebTransport, or any W3C-shaped implementation passed in) and

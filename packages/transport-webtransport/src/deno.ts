@@ -1,3 +1,5 @@
+// @ts-self-types="./deno.d.ts"
+
 /**
  * Deno's native HTTP/3 WebTransport (`Deno.QuicEndpoint` +
  * `Deno.upgradeWebTransport`, `--unstable-net`).

@@ -1,3 +1,5 @@
+// @ts-self-types="./fails.d.ts"
+
 /**
  * Loading @fails-components/webtransport (Node). Its HTTP/3 part,
  * `@fails-components/webtransport-transport-http3-quiche`, is an optional

@@ -1,3 +1,5 @@
+// @ts-self-types="./index.d.ts"
+
 /** `@libchan/transport-webtransport` for browsers, Deno, Bun and Workers (no Node-only code). */
 export {
   acceptWebTransport,

@@ -1,3 +1,5 @@
+// @ts-self-types="./link.d.ts"
+
 /**
  * A *stream link* over one WebTransport session (the W3C interface: the
  * browser's, Deno's, @fails-components'): every sub-stream of the libchan

@@ -1,3 +1,5 @@
+// @ts-self-types="./listen.d.ts"
+
 /**
  * `listenWebTransport` (Node only): a @fails-components `HttpServer` that
  * turns every WebTransport session on `path` into a libchan session.

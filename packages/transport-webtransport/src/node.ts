@@ -1,3 +1,5 @@
+// @ts-self-types="./node.d.ts"
+
 /**
  * `@libchan/transport-webtransport` for Node: everything in the browser entry,
  * `connectWebTransport` falling back to @fails-components' Node client (HTTP/3

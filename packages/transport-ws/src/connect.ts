@@ -1,3 +1,5 @@
+// @ts-self-types="./connect.d.ts"
+
 /**
  * Sessions over WebSocket that work in every runtime: `connectWebSocket`
  * (browsers, Node, Deno, Bun, Workers) and `acceptWebSocket` for a socket a

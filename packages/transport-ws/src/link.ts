@@ -1,3 +1,5 @@
+// @ts-self-types="./link.d.ts"
+
 /**
  * A frame link over one WebSocket of any kind: the browser's, Deno's, Bun's,
  * a Cloudflare Worker's, or `ws` in Node. Frames written in one tick are

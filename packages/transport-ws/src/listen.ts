@@ -1,3 +1,5 @@
+// @ts-self-types="./listen.d.ts"
+
 /**
  * `listenWebSocket` (Node only): a `ws` server, standalone or attached to an
  * existing `http.Server`, that turns every accepted socket into a session.

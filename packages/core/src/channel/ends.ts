@@ -1,3 +1,5 @@
+// @ts-self-types="./ends.d.ts"
+
 /**
  * The base classes every Sender and Receiver share, whatever carries them
  * (an in-memory pipe or a session). They hold the brand used by `isSender` /

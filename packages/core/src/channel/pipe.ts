@@ -1,3 +1,5 @@
+// @ts-self-types="./pipe.d.ts"
+
 /**
  * The in-memory channel: Go semantics (capacity 0 = rendezvous, N = buffer of
  * N), passing values by reference. Every Receiver in libchan is one of these;

@@ -1,3 +1,5 @@
+// @ts-self-types="./queue.d.ts"
+
 /**
  * A FIFO ring buffer: O(1) push and shift, no `Array#shift` copies and no
  * `length` writes on the hot path (both are slow in V8). Grows by doubling.

@@ -1,3 +1,5 @@
+// @ts-self-types="./select.d.ts"
+
 /**
  * Go's `select` over receivers: exactly one value from exactly one of them.
  * Ready receivers are scanned from a random start so none is starved; when

@@ -1,3 +1,5 @@
+// @ts-self-types="./types.d.ts"
+
 /** Options accepted by every call that can wait. */
 export interface WaitOptions {
   /** Aborting rejects the call with `signal.reason`; an aborted call took or delivered nothing. */

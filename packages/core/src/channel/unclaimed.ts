@@ -1,3 +1,5 @@
+// @ts-self-types="./unclaimed.d.ts"
+
 /**
  * Values dropped undelivered (a receiver closed or a channel reset with
  * values still buffered) may hold channels and streams. Nobody will ever see

@@ -1,3 +1,5 @@
+// @ts-self-types="./bytes.d.ts"
+
 /**
  * Varints (unsigned LEB128, at most 8 bytes: 56 bits, safe as JS numbers)
  * and a bounds-checked reader. Every length read from a peer is checked

@@ -1,3 +1,5 @@
+// @ts-self-types="./codec.d.ts"
+
 /**
  * Turns one message into bytes and back. Structure goes through superjson
  * (one instance per codec: no global registration), plain JSON values take a

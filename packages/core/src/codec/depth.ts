@@ -1,3 +1,5 @@
+// @ts-self-types="./depth.d.ts"
+
 /**
  * Nesting limits, checked before the expensive (and recursive) work: on the
  * way out over the value graph, on the way in over the JSON text's bytes, so

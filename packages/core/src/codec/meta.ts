@@ -1,3 +1,5 @@
+// @ts-self-types="./meta.d.ts"
+
 /**
  * Checks superjson metadata from a peer before superjson acts on it.
  * superjson trusts its `meta`: paths are followed through inherited members

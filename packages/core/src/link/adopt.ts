@@ -1,3 +1,5 @@
+// @ts-self-types="./adopt.d.ts"
+
 /**
  * What every listener (WebSocket, socket, BroadcastChannel …) does with a
  * session it accepted: track it while it lives, and hand it to the user's

@@ -1,3 +1,5 @@
+// @ts-self-types="./batch.d.ts"
+
 /**
  * Frames written in one tick, sent together: every message-based link
  * (MessagePort, WebSocket, BroadcastChannel, byte streams) batches this way,

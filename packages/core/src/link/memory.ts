@@ -1,3 +1,5 @@
+// @ts-self-types="./memory.d.ts"
+
 /**
  * An in-memory frame link: two ends joined back to back, delivering frames
  * in order in a later microtask (as a real link would, never re-entrantly).

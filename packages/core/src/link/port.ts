@@ -1,3 +1,5 @@
+// @ts-self-types="./port.d.ts"
+
 /**
  * A frame link over a MessagePort-like object: a DOM `MessagePort` or
  * `Worker`, a `worker_threads` port or Worker, a Deno/Bun worker. Frames are

@@ -1,3 +1,5 @@
+// @ts-self-types="./stream.d.ts"
+
 /**
  * A frame link over any ordered byte stream (TCP or Unix socket, a child's
  * stdio, Deno/Bun sockets): each frame is prefixed by its length as a varint.

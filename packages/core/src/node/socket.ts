@@ -1,3 +1,5 @@
+// @ts-self-types="./socket.d.ts"
+
 /**
  * Sessions between processes on one host (libchan's unix transport): Unix
  * domain sockets and TCP, plus a child process's stdio. Node only.

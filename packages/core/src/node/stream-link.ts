@@ -1,3 +1,5 @@
+// @ts-self-types="./stream-link.d.ts"
+
 /**
  * A frame link over Node streams (a `net.Socket`, a child's stdio, any
  * Readable/Writable pair): length-delimited frames as on every byte link

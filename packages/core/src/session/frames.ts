@@ -1,3 +1,5 @@
+// @ts-self-types="./frames.d.ts"
+
 /**
  * The frame set of the session protocol: types, encoders and one decoder.
  * Wire only: nothing here knows about streams or channels. Every frame is

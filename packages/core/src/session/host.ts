@@ -1,3 +1,5 @@
+// @ts-self-types="./host.d.ts"
+
 /**
  * What a sub-stream needs from its session. Streams talk to the session only
  * through this, so stream logic can be read (and tested) on its own.

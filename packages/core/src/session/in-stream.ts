@@ -1,3 +1,5 @@
+// @ts-self-types="./in-stream.d.ts"
+
 /**
  * One sub-stream this side receives on: reassembles messages, decodes them,
  * delivers values (or byte chunks) to their target one at a time, and

@@ -1,3 +1,5 @@
+// @ts-self-types="./link.d.ts"
+
 /**
  * The smallest interface a transport provides to a session: an ordered,
  * reliable carrier of whole frames. The session multiplexes every channel

@@ -1,3 +1,5 @@
+// @ts-self-types="./out-stream.d.ts"
+
 /**
  * One sub-stream this side sends on: its credit window, the sends waiting
  * for credit, the admitted data waiting for the link, and its end (CLOSE,

@@ -1,3 +1,5 @@
+// @ts-self-types="./remote-ends.d.ts"
+
 /**
  * The user-facing objects of sub-streams this side sends on (a remote
  * `Sender`, a `WritableStream` writing to the peer) and the pumps that move a

@@ -1,3 +1,5 @@
+// @ts-self-types="./session.d.ts"
+
 /**
  * The multiplexed session (libchan's Transport): the handshake, the stream
  * table, frame dispatch, the round-robin write scheduler, session-level
