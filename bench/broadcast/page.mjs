@@ -15,9 +15,9 @@
 //                             ends: the diagnostic BroadcastChannel wrappers below.
 import { pipe } from '@libchan/core';
 import { connectBroadcast, listenBroadcast } from '@libchan/transport-broadcast';
+import { serve as serveRequests } from '../lib/libchan-serve.mjs';
+import { CHUNK, chunk, message, repeatedChunks } from '../lib/measure.mjs';
 
-const message = { id: 12345, name: 'hello world', tags: ['a', 'b', 'c'], nested: { x: 1.5, y: true, z: null }, t: 'abcdefghij' };
-const CHUNK = 64 * 1024;
 /** The receiver acks every ACK_EVERY messages; the sender keeps at most WINDOW unacked. */
 const ACK_EVERY = 1_000;
 const WINDOW = 10_000;
@@ -29,9 +29,6 @@ const state = {};
 const errors = [];
 const record = (where) => (error) => errors.push(`${where}: ${error?.stack ?? error}`);
 
-/** A 64 KiB chunk, never written to after this. */
-const chunk = new Uint8Array(CHUNK);
-for (let i = 0; i < CHUNK; i++) chunk[i] = (i * 31) & 0xff;
 
 // ─── raw BroadcastChannel ────────────────────────────────────────────────────
 
@@ -114,48 +111,8 @@ async function rawBytes(total) {
 
 // ─── libchan over BroadcastChannel ───────────────────────────────────────────
 
-async function reply(ret, value) {
-  try {
-    await ret.send(value);
-    await ret.close();
-  } catch (error) {
-    record('lc reply')(error);
-  }
-}
-
-async function readBody(body, ret) {
-  let bytes = 0;
-  try {
-    for await (const c of body) bytes += c.byteLength;
-  } catch (error) {
-    record('lc byte stream')(error);
-  }
-  await reply(ret, bytes);
-  return bytes;
-}
-
-function serve(session) {
-  const totals = { count: 0, bytes: 0 };
-  const channel = async (rx) => {
-    try {
-      for await (const m of rx) {
-        if (m !== null && typeof m === 'object' && m.ret !== undefined) {
-          if (m.sync === true) void reply(m.ret, { ...totals });
-          else if (m.body !== undefined) totals.bytes += await readBody(m.body, m.ret);
-          else void reply(m.ret, m.i);
-        } else totals.count++;
-      }
-    } catch (error) {
-      if (error?.name !== 'SessionClosedError') record('lc channel')(error);
-    }
-  };
-  (async () => {
-    for await (const rx of session.incoming()) void channel(rx);
-  })().catch((error) => {
-    if (error?.name !== 'SessionClosedError') record('lc incoming')(error);
-  });
-  session.closed.catch(() => {});
-}
+/** The bench servers' request behaviour (bench/lib/libchan-serve.mjs), errors kept for the suite. */
+const serve = (session) => serveRequests(session, (where, error) => record(`lc ${where}`)(error));
 
 /**
  * DIAGNOSTIC ONLY (the "frames copied" rows), not what the library ships: a BroadcastChannel
@@ -266,16 +223,7 @@ async function lcMessages(name, n) {
 
 async function lcBytes(name, total) {
   const { tx } = state.lc[name];
-  let sent = 0;
-  const body = new ReadableStream({
-    pull(controller) {
-      if (sent >= total) controller.close();
-      else {
-        sent += CHUNK;
-        controller.enqueue(chunk);
-      }
-    },
-  });
+  const body = repeatedChunks(total);
   const t0 = performance.now();
   const got = await request(tx, { body });
   const ms = performance.now() - t0;

@@ -1,10 +1,31 @@
-// Measurement shapes the network suites share (ws, unix): the ~100-byte message, the
-// byte-stream chunk, a hang guard for rounds, and the request/reply latency case.
+// Measurement shapes the network suites share (ws, unix, the broadcast page): the ~100-byte
+// message, the byte-stream chunk and a stream of it, a hang guard for rounds, and the
+// request/reply latency case. No Node APIs: the broadcast page runs it in Chromium.
 
 /** The ~100-byte message of the one-way cases (108 B of JSON). */
 export const message = { id: 12345, name: 'hello world', tags: ['a', 'b', 'c'], nested: { x: 1.5, y: true, z: null }, t: 'abcdefghij' };
 /** Byte-stream chunk size. */
 export const CHUNK = 64 * 1024;
+/** The byte-stream chunk every case sends, never written to after this. */
+export const chunk = new Uint8Array(CHUNK);
+for (let i = 0; i < CHUNK; i++) chunk[i] = (i * 31) & 0xff;
+
+/**
+ * A ReadableStream of `total` bytes (a multiple of CHUNK): `chunk` enqueued again and
+ * again, on demand. Safe because nothing writes to it (a session copies it into frames).
+ */
+export function repeatedChunks(total) {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= total) controller.close();
+      else {
+        sent += CHUNK;
+        controller.enqueue(chunk);
+      }
+    },
+  });
+}
 /** A round (or a connection) that takes longer than this is a hang: fail with what hung. */
 export const ROUND_TIMEOUT_MS = 30_000;
 

@@ -16,22 +16,8 @@
 //   const ws = await spawnServer(…, { args: ['ws'] });   ws.info → { url }
 import { listenWebTransport } from '../../packages/transport-webtransport/dist/node.js';
 import { listenWebSocket } from '../../packages/transport-ws/dist/node.js';
+import { acceptEach, printError, reply } from '../lib/libchan-serve.mjs';
 import { onClose, ready } from '../lib/server.mjs';
-
-function fail(where, error) {
-  // The client ending its session (or aborting it, as the head-of-line rounds do) ends its channels.
-  if (error?.name === 'SessionClosedError') return;
-  process.stderr.write(`libchan-webtransport server: ${where}: ${error?.stack ?? error}\n`);
-}
-
-async function reply(ret, value) {
-  try {
-    await ret.send(value);
-    await ret.close();
-  } catch (error) {
-    fail('reply', error);
-  }
-}
 
 function serve(session) {
   const channel = async (rx) => {
@@ -45,20 +31,14 @@ function serve(session) {
         } else if (m !== null && typeof m === 'object' && m.stall === true) {
           // Never read this channel again (it is dropped when the session ends).
           return new Promise(() => {});
-        } else fail('channel', new Error(`unexpected message ${String(m)}`));
+        } else printError('channel', new Error(`unexpected message ${String(m)}`));
       }
     } catch (error) {
-      fail('channel', error);
+      // The client ending its session (or aborting it, as the head-of-line rounds do) ends its channels.
+      if (error?.name !== 'SessionClosedError') printError('channel', error);
     }
   };
-  (async () => {
-    try {
-      for await (const rx of session.incoming()) void channel(rx);
-    } catch (error) {
-      fail('incoming', error);
-    }
-  })();
-  session.closed?.catch(() => {});
+  acceptEach(session, channel);
 }
 
 // One transport per child: `wt` (default) or `ws` as the first argument.

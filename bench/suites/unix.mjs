@@ -29,7 +29,7 @@ import { pipe } from '../../packages/core/dist/index.js';
 import { connectSocket } from '../../packages/core/dist/node/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
-import { CHUNK, latencyCase, message, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
+import { CHUNK, chunk, latencyCase, message, repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'unix';
 
@@ -264,8 +264,6 @@ async function requestReply(report, raw, lc) {
 async function byteStream(report, raw, lc) {
   const group = 'byte stream, 64 KiB chunks';
   const total = Math.ceil(report.scale(256 * 1024 * 1024) / CHUNK) * CHUNK;
-  const chunk = new Uint8Array(CHUNK);
-  for (let i = 0; i < CHUNK; i++) chunk[i] = i * 31;
   const common = { group, unit: 'MiB/s', ops: total / (1024 * 1024) };
 
   await report.measure('raw Unix socket: write per chunk, drain backpressure', {
@@ -290,18 +288,7 @@ async function byteStream(report, raw, lc) {
       fn: () =>
         withTimeout(
           (async () => {
-            let sent = 0;
-            // The chunk is never written to, so enqueueing the same one is safe (the session copies it into frames).
-            const body = new ReadableStream({
-              pull(controller) {
-                if (sent >= total) controller.close();
-                else {
-                  sent += CHUNK;
-                  controller.enqueue(chunk);
-                }
-              },
-            });
-            const got = await c.request({ body });
+            const got = await c.request({ body: repeatedChunks(total) });
             if (got !== total) throw new Error(`${LABEL[transport]}: server read ${got} of ${total} bytes`);
           })(),
           `${LABEL[transport]} byte stream (bench/servers/unix-libchan.mjs)`,

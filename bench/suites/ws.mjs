@@ -39,7 +39,7 @@ import WebSocket from 'ws';
 import { pipe } from '../../packages/core/dist/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
-import { CHUNK, latencyCase, message, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
+import { CHUNK, chunk, latencyCase, message, repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'ws';
 
@@ -261,8 +261,6 @@ async function requestReply(report, echoPort, sioPort, lcUrl) {
 async function byteStream(report, sinkPort, sioPort, lc) {
   const group = 'byte stream, 64 KiB chunks';
   const total = Math.ceil(report.scale(256 * 1024 * 1024) / CHUNK) * CHUNK;
-  const chunk = new Uint8Array(CHUNK);
-  for (let i = 0; i < CHUNK; i++) chunk[i] = i * 31;
   const common = { group, unit: 'MiB/s', ops: total / (1024 * 1024) };
 
   const raw = await rawConnect(sinkPort);
@@ -288,18 +286,7 @@ async function byteStream(report, sinkPort, sioPort, lc) {
   const sendBody = (client, what) => () =>
     withTimeout(
       (async () => {
-        let sent = 0;
-        // The chunk is never written to, so enqueueing the same one is safe (the session copies it into frames).
-        const body = new ReadableStream({
-          pull(controller) {
-            if (sent >= total) controller.close();
-            else {
-              sent += CHUNK;
-              controller.enqueue(chunk);
-            }
-          },
-        });
-        const got = await client.request({ body });
+        const got = await client.request({ body: repeatedChunks(total) });
         if (got !== total) throw new Error(`libchan: server read ${got} of ${total} bytes`);
       })(),
       `${what} (bench/servers/libchan-ws.mjs)`,
