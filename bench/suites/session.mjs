@@ -49,6 +49,12 @@ function byteSource(chunk, total) {
   });
 }
 
+/** A new top-level channel from a to b. */
+async function channel(a, b) {
+  const [tx, rx] = await Promise.all([a.openSender(), b.accept()]);
+  return { tx, rx };
+}
+
 export async function run(report) {
   const [a, b] = sessionPair();
   await Promise.all([a.ready, b.ready]);
@@ -89,10 +95,7 @@ async function messages(report, a, b) {
     minRoundMs: 300,
     calibrateFrom: 10_000,
     target: { minRatio: 0.7 },
-    setup: async () => {
-      const [tx, rx] = await Promise.all([a.openSender(), b.accept()]);
-      return { tx, rx };
-    },
+    setup: () => channel(a, b),
     fn: (n, { tx, rx }) =>
       withTimeout(
         (async () => {
@@ -143,10 +146,7 @@ async function byteStream(report, a, b) {
   await report.measure('sessionPair: ReadableStream inside a message → read to the end', {
     ...common,
     target: { min: 1 },
-    setup: async () => {
-      const [tx, rx] = await Promise.all([a.openSender(), b.accept()]);
-      return { tx, rx };
-    },
+    setup: () => channel(a, b),
     fn: (n, { tx, rx }) =>
       withTimeout(
         (async () => {
@@ -200,7 +200,7 @@ async function requestReply(report, a, b) {
     await server;
   }
 
-  const [tx, rx] = await Promise.all([a.openSender(), b.accept()]);
+  const { tx, rx } = await channel(a, b);
   const server = serve(rx);
   await report.measure('sessionPair: request with a fresh Ret pipe', {
     ...common,
