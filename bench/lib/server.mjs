@@ -36,3 +36,18 @@ if (process.send) {
   });
   process.on('disconnect', () => void shutdown());
 }
+
+/**
+ * In a server module: a `ws` WebSocketServer as this child's server. `ready({ port })` once
+ * it listens; on close, its clients are terminated and it closes.
+ */
+export function serveWebSocketServer(wss) {
+  wss.on('listening', () => ready({ port: wss.address().port }));
+  onClose(
+    () =>
+      new Promise((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+}

@@ -4,17 +4,10 @@
 //   const server = await spawnServer(new URL('../servers/ws-echo.mjs', import.meta.url));
 //   const ws = new WebSocket(`ws://127.0.0.1:${server.info.port}`);
 import { WebSocketServer } from 'ws';
-import { onClose, ready } from '../lib/server.mjs';
+import { serveWebSocketServer } from '../lib/server.mjs';
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
 });
-wss.on('listening', () => ready({ port: wss.address().port }));
-onClose(
-  () =>
-    new Promise((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      wss.close(() => resolve());
-    }),
-);
+serveWebSocketServer(wss);

@@ -11,7 +11,7 @@
 //   const server = await spawnServer(new URL('../servers/ws-sink.mjs', import.meta.url));
 //   const ws = new WebSocket(`ws://127.0.0.1:${server.info.port}`);
 import { WebSocketServer } from 'ws';
-import { onClose, ready } from '../lib/server.mjs';
+import { serveWebSocketServer } from '../lib/server.mjs';
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 wss.on('connection', (ws) => {
@@ -27,11 +27,4 @@ wss.on('connection', (ws) => {
     else count++;
   });
 });
-wss.on('listening', () => ready({ port: wss.address().port }));
-onClose(
-  () =>
-    new Promise((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      wss.close(() => resolve());
-    }),
-);
+serveWebSocketServer(wss);
