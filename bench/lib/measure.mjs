@@ -40,6 +40,32 @@ export function withTimeout(suite, promise, what, ms = ROUND_TIMEOUT_MS) {
   ]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Messages from a raw connection, in order: `push` each one as it arrives, `fail` when the
+ * connection is gone; `next()` resolves with the next message, or rejects after `fail`.
+ */
+export function inbox() {
+  const queued = [];
+  const waiters = [];
+  let failure;
+  return {
+    push(message) {
+      const w = waiters.shift();
+      if (w) w.resolve(message);
+      else queued.push(message);
+    },
+    fail(error) {
+      failure = error;
+      for (const w of waiters.splice(0)) w.reject(error);
+    },
+    next() {
+      if (queued.length > 0) return Promise.resolve(queued.shift());
+      if (failure) return Promise.reject(failure);
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+  };
+}
+
 export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }

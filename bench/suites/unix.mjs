@@ -29,7 +29,7 @@ import { pipe } from '../../packages/core/dist/index.js';
 import { connectSocket } from '../../packages/core/dist/node/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
-import { CHUNK, chunk, latencyCase, message, repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
+import { CHUNK, chunk, inbox, latencyCase, message, repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'unix';
 
@@ -63,9 +63,7 @@ function frame(text) {
 /** Mode 'M': length-prefixed JSON frames both ways. */
 async function rawMessages(path) {
   const socket = await rawSocket(path, 'M');
-  const inbox = [];
-  const waiters = [];
-  let failure;
+  const messages = inbox();
   let pending = Buffer.alloc(0);
   socket.on('data', (chunk) => {
     const buf = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
@@ -75,26 +73,17 @@ async function rawMessages(path) {
       if (buf.length - o - 4 < len) break;
       const payload = buf.toString('utf8', o + 4, o + 4 + len);
       o += 4 + len;
-      const w = waiters.shift();
-      if (w) w.resolve(payload);
-      else inbox.push(payload);
+      messages.push(payload);
     }
     pending = o === buf.length ? Buffer.alloc(0) : buf.subarray(o);
   });
-  const onGone = (error) => {
-    failure = error ?? new Error('raw unix: connection closed');
-    for (const w of waiters.splice(0)) w.reject(failure);
-  };
+  const onGone = (error) => messages.fail(error ?? new Error('raw unix: connection closed'));
   socket.on('close', () => onGone());
   socket.on('error', onGone);
   let drained;
   return {
     socket,
-    next() {
-      if (inbox.length > 0) return Promise.resolve(inbox.shift());
-      if (failure) return Promise.reject(failure);
-      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-    },
+    next: messages.next,
     /** Writes one frame; returns a promise only when the socket asks to wait for 'drain'. */
     send(text) {
       return this.sendRaw(frame(text));

@@ -39,7 +39,7 @@ import WebSocket from 'ws';
 import { pipe } from '../../packages/core/dist/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
-import { CHUNK, chunk, latencyCase, message, repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
+import { CHUNK, chunk, inbox, latencyCase, message, repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'ws';
 
@@ -54,18 +54,9 @@ const withTimeout = (promise, what, ms) => sharedWithTimeout('ws', promise, what
 
 async function rawConnect(port) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
-  const inbox = [];
-  const waiters = [];
-  let failure;
-  ws.on('message', (data) => {
-    const w = waiters.shift();
-    if (w) w.resolve(data);
-    else inbox.push(data);
-  });
-  ws.on('close', () => {
-    failure = new Error('raw ws: connection closed');
-    for (const w of waiters.splice(0)) w.reject(failure);
-  });
+  const messages = inbox();
+  ws.on('message', (data) => messages.push(data));
+  ws.on('close', () => messages.fail(new Error('raw ws: connection closed')));
   ws.on('error', () => {});
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -74,11 +65,7 @@ async function rawConnect(port) {
   return {
     ws,
     /** The next message from the server. */
-    next() {
-      if (inbox.length > 0) return Promise.resolve(inbox.shift());
-      if (failure) return Promise.reject(failure);
-      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-    },
+    next: messages.next,
     /** Sends, and once more than HIGH_WATER is buffered, waits until this message is flushed. */
     send(data) {
       if (ws.bufferedAmount <= HIGH_WATER) {
