@@ -24,6 +24,7 @@ import {
 } from '../../core/src/session/frames.js';
 import { connect, listen, rawClient, roundTrip, serveRet, within, type Listener, type RawClose, type Request, type Session } from './helpers.js';
 import type { Sender } from '../../core/src/index.js';
+import { until } from '../../core/test/session/helpers.js';
 
 vi.mock('@libchan/core', () => import('../../core/src/index.js'));
 
@@ -83,7 +84,7 @@ async function serverStillServes(): Promise<void> {
 async function misbehaving(misbehave: (socket: WebSocket) => void, options: { waitHello?: boolean } = {}): Promise<{ close: RawClose; messages: (Buffer | string)[] }> {
   const { socket, closed, messages } = await rawClient(listener.url);
   if (options.waitHello !== false) {
-    while (messages.length === 0) await new Promise((r) => setTimeout(r, 2));
+    await until(() => messages.length > 0, 'the server HELLO');
     expect(messages.length, 'the server sends its HELLO at once').toBeGreaterThan(0);
     const first = splitBatch(new Uint8Array(messages[0] as Buffer));
     expect(decodeFrame(first[0] as Uint8Array).type).toBe(FrameType.Hello);
@@ -231,7 +232,7 @@ describe('bad input on a listenWebSocket server (raw ws client)', () => {
     socket.send(joinFrames([encodePing(FrameType.Ping, Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]))]));
     // The server answers the PING with a PONG echoing the bytes.
     let pong: Uint8Array | undefined;
-    while (pong === undefined) {
+    const findPong = (): boolean => {
       for (const m of messages) {
         if (typeof m === 'string') continue;
         for (const frame of splitBatch(new Uint8Array(m))) {
@@ -239,8 +240,9 @@ describe('bad input on a listenWebSocket server (raw ws client)', () => {
           if (f.type === FrameType.Pong) pong = f.data;
         }
       }
-      if (pong === undefined) await new Promise((r) => setTimeout(r, 5));
-    }
+      return pong !== undefined;
+    };
+    await until(findPong, 'the PONG');
     expect(Array.from(pong ?? [])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     socket.close(1000);
     expect((await within(closed, CLOSE_WAIT_MS, 'raw close')).code).toBe(1000);
@@ -267,7 +269,7 @@ describe('bad input on a listenWebSocket server (raw ws client)', () => {
     }
     expect(new Set(codes)).toEqual(new Set([1002, 1003]));
     await serverStillServes();
-    while (listener.sessions.size > baseline) await new Promise((r) => setTimeout(r, 10));
+    await until(() => listener.sessions.size <= baseline, 'the bad sessions leave the table');
     expect(listener.sessions.size).toBe(baseline);
     const growth = process.memoryUsage().heapUsed - heapBefore;
     expect(growth, `heap grew by ${growth} bytes over 100 bad connections`).toBeLessThan(64 * 1024 * 1024);

@@ -10,7 +10,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { MAX_STREAM_FRAME, SessionClosedError, splitBatch, type Receiver } from '../../core/src/index.js';
-import { positionedBytes, readPositioned } from '../../core/test/session/helpers.js';
+import { positionedBytes, readPositioned, until } from '../../core/test/session/helpers.js';
 import { acceptWebSocket, WebSocketCloseError, type WebSocketLike } from '../src/node.js';
 import { connect, countingWebSocket, listen, roundTrip, serveRet, turns, within, type Listener, type Request, type Session } from './helpers.js';
 
@@ -330,7 +330,7 @@ describe('WebSocket link: a socket that drops', () => {
       const result = await within(p, 10_000, `${name} settles after the drop`);
       expectClosedBySocket(result, 1006, name);
     }
-    while (listener.sessions.size > 0) await new Promise((r) => setTimeout(r, 10));
+    await until(() => listener.sessions.size === 0, 'the dropped sessions leave the table');
     expect(listener.sessions.size).toBe(0);
   }, 30_000);
 
@@ -451,7 +451,7 @@ describe('connectWebSocket: failures while connecting never hang', () => {
     const error = (result as { error: unknown }).error;
     expect(error).toBeInstanceOf(SessionClosedError);
     expect(((error as Error).cause as { code?: string }).code).toBe('HANDSHAKE_TIMEOUT');
-    while (closes.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await until(() => closes.length > 0, 'the server sees the close');
     expect(closes).toEqual([1002]);
   }, 20_000);
 
@@ -464,7 +464,7 @@ describe('connectWebSocket: failures while connecting never hang', () => {
     const result = await within(outcome(connect(url)), 10_000, 'connect to a text server');
     expect(result.ok).toBe(false);
     expect((result as { error: unknown }).error).toBeInstanceOf(SessionClosedError);
-    while (closes.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await until(() => closes.length > 0, 'the server sees the close');
     expect(closes).toEqual([1003]);
   }, 20_000);
 

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { ProtocolError, SessionClosedError, type Receiver, type Sender } from '../../core/src/index.js';
 import type { VerifyClientInfo, WebSocketConstructor } from '../src/node.js';
+import { until } from '../../core/test/session/helpers.js';
 import { connect, listen, roundTrip, serveRet, tryUpgrade, within, type Listener, type Request, type Session } from './helpers.js';
 
 vi.mock('@libchan/core', () => import('../../core/src/index.js'));
@@ -294,7 +295,7 @@ describe('listenWebSocket: onHello', () => {
     const error = await refused(listener.url);
     expect(((error as Error).cause as Error) instanceof ProtocolError || ((error as Error).cause as { name?: string })?.name === 'ProtocolError').toBe(true);
     // The server forgets the refused session.
-    while (listener.sessions.size > 0) await new Promise((r) => setTimeout(r, 10));
+    await until(() => listener.sessions.size === 0, 'the refused session leaves the table');
     expect(listener.sessions.size).toBe(0);
   }, 20_000);
 });

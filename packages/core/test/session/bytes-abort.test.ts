@@ -1,6 +1,7 @@
 /** A session ending under a byte stream settles every piece quietly: no unhandled rejections. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sessionPair, type Receiver } from '../../src/index.js';
+import { until } from './helpers.js';
 
 describe('byte stream under a dying session', () => {
   const unhandled: unknown[] = [];
@@ -30,8 +31,7 @@ describe('byte stream under a dying session', () => {
     });
     await tx.send({ body });
     await rx.receive(); // never read the body: the sender fills the window and waits
-    // (the wait below is bounded by the test timeout, not by machine speed)
-    while (pulls < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => pulls >= 3, 'the sender pulls chunks until its window is full');
     expect(pulls).toBeGreaterThanOrEqual(3); // chunks are waiting for credit now
     b.abort(new Error('gone'));
     await a.closed.catch(() => {});

@@ -7,6 +7,7 @@ import { CREDIT_FLUSH_SHARE } from '../../src/config.js';
 import { pipe, type Receiver, type Sender } from '../../src/index.js';
 import { memoryLinkPair, Session, type FrameLink, type LinkSink } from '../../src/index.js';
 import { FrameType } from '../../src/session/frames.js';
+import { until } from './helpers.js';
 
 /** Counts the CREDIT frames one side writes. */
 class CreditCountingLink implements FrameLink {
@@ -48,15 +49,6 @@ class SlowLink implements FrameLink {
   }
 }
 
-/** Waits for `check` (credit comes back within a few ms; the bound is the test timeout, not machine speed). */
-async function until(check: () => boolean, tick?: () => void): Promise<void> {
-  while (!check()) {
-    if (tick) {
-      tick();
-      await new Promise((resolve) => setImmediate(resolve));
-    } else await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 describe('session credit', () => {
   it('aborting streams whose admitted data is still unsent gives the session window back', async () => {
@@ -75,7 +67,7 @@ describe('session credit', () => {
         await rx.receive().catch(() => undefined);
       }
       // Whatever went out comes back as credit from b; what never went out came back at the abort.
-      await until(() => a.snapshot().sendCredit === window);
+      await until(() => a.snapshot().sendCredit === window, 'the whole session window back at a');
       expect(a.snapshot().sendCredit).toBe(window);
     } finally {
       a.abort();
@@ -119,7 +111,7 @@ describe('credit returned in bulk', () => {
       await requestReplies(a, b, rounds);
       // One CREDIT per message each way was the old cost (2 × rounds); a flush every few ms is the new one.
       expect(client.credits + server.credits).toBeLessThan(rounds / 4);
-      await until(() => a.snapshot().sendCredit === a.snapshot().sessionWindow && b.snapshot().sendCredit === b.snapshot().sessionWindow);
+      await until(() => a.snapshot().sendCredit === a.snapshot().sessionWindow && b.snapshot().sendCredit === b.snapshot().sessionWindow, 'all credit back on both sides');
     } finally {
       a.abort();
       b.abort();
@@ -141,7 +133,7 @@ describe('credit returned in bulk', () => {
       expect(held(server)).toBeLessThanOrEqual(1); // the request channel, still open
       expect(client.snapshot().sendCredit).toBeLessThan(client.snapshot().sessionWindow);
       vi.advanceTimersByTime(10);
-      await until(() => client.snapshot().sendCredit === client.snapshot().sessionWindow && server.snapshot().sendCredit === server.snapshot().sessionWindow, () => vi.advanceTimersByTime(10));
+      await until(() => client.snapshot().sendCredit === client.snapshot().sessionWindow && server.snapshot().sendCredit === server.snapshot().sessionWindow, 'all credit back on both sides after the delayed flush', { tick: () => vi.advanceTimersByTime(10) });
     } finally {
       client.abort();
       server.abort();
@@ -199,7 +191,7 @@ describe('credit returned in bulk', () => {
           await expect(received.receive()).rejects.toMatchObject({ code: 'CLOSED' });
         }
       }
-      await until(() => a.snapshot().sendCredit > session - streams * each, () => vi.advanceTimersByTime(0));
+      await until(() => a.snapshot().sendCredit > session - streams * each, 'credit back without any timer running', { tick: () => vi.advanceTimersByTime(0) });
       // Some of it came back though no timer ran.
       expect(a.snapshot().sendCredit).toBeGreaterThan(session - streams * each);
     } finally {

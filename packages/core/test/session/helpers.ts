@@ -196,3 +196,21 @@ export function expectSameError(actual: unknown, expected: Error): void {
   expect((actual as Error).name).toBe(expected.name);
   expect((actual as Error).message).toBe(expected.message);
 }
+
+/**
+ * Polls `check` until it holds. A wait that does not end fails, naming `what`, after `ms`
+ * of wall-clock time: under the test timeout, so the polling stops and says where it hung.
+ * Nothing asserts that it is fast. With fake timers, pass `tick`: it runs each round
+ * (then one setImmediate turn) instead of a 2 ms sleep.
+ */
+export async function until(check: () => boolean, what: string, options: { ms?: number; tick?: () => void } = {}): Promise<void> {
+  const ms = options.ms ?? 15_000;
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`still waiting after ${ms} ms: ${what}`);
+    if (options.tick) {
+      options.tick();
+      await new Promise((resolve) => setImmediate(resolve));
+    } else await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeHello, FrameType, type HelloFrame } from '../../src/session/frames.js';
 import { memoryLinkPair, Session, type FrameLink, type LinkSink, type StreamSnapshot } from '../../src/index.js';
-import { positionedBytes, readPositioned } from './helpers.js';
+import { positionedBytes, readPositioned, until } from './helpers.js';
 
 const MiB = 1024 * 1024;
 /**
@@ -75,10 +75,6 @@ async function readAll(body: ReadableStream<Uint8Array>, receiver: Session): Pro
   return { bytes, wrong, largestWindow };
 }
 
-/** Waits for `check`, bounded by the test timeout (credit moves within a few ms). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 2));
-}
 
 describe('byte-stream windows', () => {
   it('grow to a quarter of the session window while the reader waits for data; every byte arrives', async () => {
@@ -99,7 +95,7 @@ describe('byte-stream windows', () => {
     const { sender, receiver, receivingLink } = pairOf();
     try {
       const body = await sendBody(sender, receiver, 8 * MiB);
-      await until(() => (receivingByteStream(receiver)?.buffered ?? 0) >= MiB);
+      await until(() => (receivingByteStream(receiver)?.buffered ?? 0) >= MiB, 'one window buffered at the receiver');
       // Give the sender every chance to overrun: it cannot, its credit is spent.
       await new Promise((resolve) => setTimeout(resolve, 50));
       const stream = receivingByteStream(receiver);
