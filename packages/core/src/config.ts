@@ -124,6 +124,27 @@ export const MAX_REASON_CHARS = 4096;
  */
 export const SIMPLE_META_CACHE = 64;
 export const SIMPLE_META_MAX_CHARS = 512;
+/**
+ * The encoder remembers the meta of this many one-reference messages ({ ...request, ret })
+ * per reference kind, for keys of at most ONE_KEY_META_MAX_KEY_CHARS characters.
+ */
+export const ONE_KEY_META_CACHE = 64;
+export const ONE_KEY_META_MAX_KEY_CHARS = 64;
+
+/**
+ * Open channel ends waiting for the task to end before they are watched for the garbage
+ * collector (channel/ends.ts); past this many they are registered at once.
+ */
+export const MAX_WAITING_WATCHES = 64;
+
+/**
+ * Links over a byte stream or a WebSocket pause data frames when this much is waiting to
+ * be written (the writable's queue, a WebSocket's bufferedAmount), and a WebSocket link
+ * resumes below LINK_LOW_WATER_BYTES: memory stays bounded when the network is slower
+ * than the producer.
+ */
+export const LINK_HIGH_WATER_BYTES = 1024 * 1024;
+export const LINK_LOW_WATER_BYTES = 256 * 1024;
 
 const minimums: Record<keyof typeof ceilings, number> = {
   maxMessageBytes: 1024,

@@ -9,7 +9,7 @@ export {
   type ChannelClosedCode,
   type ProtocolErrorCode,
 } from './errors.js';
-export { defaults as sessionDefaults, listenerDefaults, resolveOptions as validateSessionOptions, type SessionOptions } from './config.js';
+export { defaults as sessionDefaults, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, listenerDefaults, resolveOptions as validateSessionOptions, type SessionOptions } from './config.js';
 export { Session, type AcceptOptions, type CloseOptions, type PeerInfo } from './session/session.js';
 export type { FrameLink, LinkSink } from './session/link.js';
 export type { SessionSnapshot, StreamSnapshot } from './session/host.js';

@@ -35,12 +35,18 @@ export interface FailsSession {
   peerAddress?: string;
 }
 
-/** Flow-control windows for the HTTP/2 client: the session window it announces is the one it grants. */
-const CLIENT_WINDOWS = {
+/**
+ * Flow-control windows of @fails-components' HTTP/2 mapping, for its servers and clients.
+ * It announces `initialSessionFlowControlWindow` (default 16 KiB) but grants
+ * `sessionFlowControlWindowSizeLimit` (15 MiB) and sends no WT_MAX_DATA before half of
+ * that is used: a peer that believes the announcement stalls after 16 KiB. Announcing
+ * what is granted avoids it.
+ */
+export const FLOW_WINDOWS = {
   initialSessionFlowControlWindow: 15 * 1024 * 1024,
   sessionFlowControlWindowSizeLimit: 15 * 1024 * 1024,
   initialStreamFlowControlWindow: 256 * 1024,
-};
+} as const;
 
 let loading: Promise<{ mod: FailsModule; http3: boolean }> | undefined;
 
@@ -91,8 +97,8 @@ export async function nodeWebTransport(): Promise<WebTransportConstructor> {
   const Base = mod.WebTransport as unknown as new (url: string, options?: Record<string, unknown>) => object;
   return class NodeWebTransport extends Base {
     constructor(url: string, options: Record<string, unknown> = {}) {
-      // Without the add-on, straight to HTTP/2; windows as announced (see FLOW_WINDOWS in listen.ts).
-      super(url, { ...(http3 ? {} : { forceReliable: true }), ...CLIENT_WINDOWS, ...options });
+      // Without the add-on, straight to HTTP/2; windows as announced (FLOW_WINDOWS).
+      super(url, { ...(http3 ? {} : { forceReliable: true }), ...FLOW_WINDOWS, ...options });
     }
   } as unknown as WebTransportConstructor;
 }

@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import { adoptSession, listenerDefaults, type Session, type SessionOptions } from '@libchan/core';
 import { certificateHash, createCertificate } from './cert.js';
 import { acceptWebTransport } from './connect.js';
-import { loadFails, type FailsSession } from './fails.js';
+import { FLOW_WINDOWS, loadFails, type FailsSession } from './fails.js';
 import type { WebTransportLike, WebTransportLinkOptions } from './link.js';
 
 /** Who is asking: what @fails-components knows about a session's request. */
@@ -62,18 +62,6 @@ export interface WebTransportListener extends AsyncDisposable {
   /** Stops accepting, closes every session gracefully (aborting after `closeTimeoutMs`), then the server. */
   close(): Promise<void>;
 }
-
-/**
- * @fails-components' HTTP/2 mapping announces `initialSessionFlowControlWindow`
- * (default 16 KiB) but grants `sessionFlowControlWindowSizeLimit` (15 MiB)
- * and sends no WT_MAX_DATA before half of that is used: a peer that believes
- * the announcement stalls after 16 KiB. Announcing what is granted avoids it.
- */
-export const FLOW_WINDOWS = {
-  initialSessionFlowControlWindow: 15 * 1024 * 1024,
-  sessionFlowControlWindowSizeLimit: 15 * 1024 * 1024,
-  initialStreamFlowControlWindow: 256 * 1024,
-} as const;
 
 function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -7,7 +7,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, encodeVarint, FrameBatch, frameLength, joinFrames, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, encodeVarint, FrameBatch, frameLength, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -51,10 +51,6 @@ const OPEN = 1;
 const MAX_BATCH_BYTES = MAX_STREAM_FRAME;
 /** The length prefix of a frame on this link takes at most this many bytes (a varint of MAX_STREAM_FRAME). */
 const MAX_PREFIX_BYTES = encodeVarint(MAX_STREAM_FRAME).byteLength;
-/** Data frames pause above this many bytes buffered in the socket … */
-const HIGH_WATER_BYTES = 1024 * 1024;
-/** … and resume below this. */
-const LOW_WATER_BYTES = 256 * 1024;
 /** Browsers have no drain event: poll `bufferedAmount` while paused. */
 const DRAIN_POLL_MS = 4;
 
@@ -110,7 +106,7 @@ export class WebSocketLink implements FrameLink {
     if (this.closed) return true;
     if (this.batch.bytes + (this.batch.length + 1) * MAX_PREFIX_BYTES + frameLength(frame) > MAX_BATCH_BYTES) this.batch.flush();
     this.batch.push(frame);
-    if (this.socket.bufferedAmount + this.batch.bytes > HIGH_WATER_BYTES) {
+    if (this.socket.bufferedAmount + this.batch.bytes > LINK_HIGH_WATER_BYTES) {
       this.waitForDrain();
       return false;
     }
@@ -130,7 +126,7 @@ export class WebSocketLink implements FrameLink {
     if (this.pausedTimer !== undefined) return;
     const poll = (): void => {
       if (this.closed) return;
-      if (this.socket.bufferedAmount <= LOW_WATER_BYTES) {
+      if (this.socket.bufferedAmount <= LINK_LOW_WATER_BYTES) {
         this.pausedTimer = undefined;
         this.sink?.drain();
         return;

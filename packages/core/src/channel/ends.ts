@@ -6,6 +6,7 @@
  * `isReceiver` and the detach hook a session uses to take an end over when
  * it is transferred (postMessage-style: the local object stops working).
  */
+import { MAX_WAITING_WATCHES } from '../config.js';
 import { afterTick } from '../schedule.js';
 import type { Receiver, Sender, WaitOptions } from './types.js';
 
@@ -72,9 +73,6 @@ export class EndSignal {
 export type WatchEnd<H> = (end: object, held: H, signal: EndSignal) => () => void;
 
 const noop = (): void => {};
-
-/** Ends waiting for the task to end before they are registered; more are registered at once. */
-const MAX_WAITING_WATCHES = 64;
 
 /** One watched end: what the registry holds (the end only until it is registered). */
 interface Watch<H> {

@@ -16,7 +16,7 @@
  */
 import { SuperJSON } from 'superjson';
 import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
-import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS, SIMPLE_META_CACHE, SIMPLE_META_MAX_CHARS } from '../config.js';
+import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS, ONE_KEY_META_CACHE, ONE_KEY_META_MAX_KEY_CHARS, SIMPLE_META_CACHE, SIMPLE_META_MAX_CHARS } from '../config.js';
 import { knownErrorClasses, ProtocolError } from '../errors.js';
 import { allocBytes, ByteReader, readText, utf8Encoder, varintSize, writeAscii, writeVarint } from './bytes.js';
 import { analyze, checkJsonDepth, Shape, type RefLeaf } from './depth.js';
@@ -147,7 +147,6 @@ const oneKeyMetas: Record<RefLeaf['kind'], Map<string, string>> = {
   writable: new Map(),
   binary: new Map(),
 };
-const ONE_KEY_META_CACHE = 64;
 
 /**
  * superjson's meta for leaves that are all custom annotations (what
@@ -165,7 +164,7 @@ function refsMeta(leaves: readonly RefLeaf[]): string {
     let meta = cache.get(key);
     if (meta === undefined) {
       meta = `{"values":{${JSON.stringify(escapePathKey(key))}:[["custom","${refNames[first.kind]}"]]},"v":1}`;
-      if (key.length <= 64) {
+      if (key.length <= ONE_KEY_META_MAX_KEY_CHARS) {
         if (cache.size >= ONE_KEY_META_CACHE) cache.clear();
         cache.set(key, meta);
       }

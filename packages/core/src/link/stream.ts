@@ -7,7 +7,7 @@
  * any boundary and refuses an oversized length before allocating anything.
  */
 import { varintSize, writeVarint } from '../codec/bytes.js';
-import type { SessionOptions } from '../config.js';
+import { LINK_HIGH_WATER_BYTES, type SessionOptions } from '../config.js';
 import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
 import { Session } from '../session/session.js';
@@ -17,8 +17,6 @@ import { afterTick, microtask } from '../schedule.js';
 /** The largest frame a byte link carries (data frames are ≤ 64 KiB; HELLO carries the user's `hello`). */
 export const MAX_STREAM_FRAME = 1024 * 1024;
 
-/** Writes pause when this much is waiting in the writable's queue. */
-const HIGH_WATER_BYTES = 1024 * 1024;
 
 export class FrameSplitter {
   private frame: Uint8Array | null = null;
@@ -189,7 +187,7 @@ class ByteStreamLink implements FrameLink {
   private push(frame: BatchedFrame): boolean {
     if (this.closed) return true;
     this.batch.push(frame);
-    if (this.batch.bytes + Math.max(0, -(this.writer.desiredSize ?? 0)) > HIGH_WATER_BYTES) {
+    if (this.batch.bytes + Math.max(0, -(this.writer.desiredSize ?? 0)) > LINK_HIGH_WATER_BYTES) {
       this.watchDrain();
       return false;
     }
