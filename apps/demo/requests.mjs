@@ -16,10 +16,13 @@ const TICK_MS = 200;
 
 /**
  * @param {{ lib: { pipe: Function; isSender: Function; isReceiver: Function; ProtocolError: new (message: string) => Error };
- *   log: (line: string) => void; liveCount: () => number; heapMB: () => number }} options
+ *   log: (line: string) => void; heapMB: () => number }} options
  */
-export function createDemoService({ lib, log, liveCount, heapMB }) {
+export function createDemoService({ lib, log, heapMB }) {
   const { pipe, isSender, isReceiver, ProtocolError } = lib;
+  /** Sessions currently open (for the ticks, and for shutdown). */
+  const sessions = new Set();
+  let sessionSeq = 0;
   let served = 0;
   let feedSeq = 0;
   let uploadSeq = 0;
@@ -60,8 +63,6 @@ export function createDemoService({ lib, log, liveCount, heapMB }) {
     }
   }
 
-  const plain = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-
   async function ask(req, ret) {
     const { question } = req;
     if (typeof question !== 'string' || question.length > MAX_QUESTION) throw new ProtocolError(`ask: question must be a string of at most ${MAX_QUESTION} characters`);
@@ -88,7 +89,7 @@ export function createDemoService({ lib, log, liveCount, heapMB }) {
           seq,
           at: new Date(),
           value: Math.round(value * 100) / 100,
-          sessions: liveCount(),
+          sessions: sessions.size,
           heapMB: heapMB(),
         });
         await new Promise((resolve) => setTimeout(resolve, TICK_MS));
@@ -178,5 +179,37 @@ export function createDemoService({ lib, log, liveCount, heapMB }) {
     }
   }
 
-  return { serveChannel, feeds };
+  /**
+   * Serves a session until it ends: every top-level channel it opens with serveChannel.
+   * The peer's address, and the transport when it is not the default WebSocket, go into the log.
+   * @param {{ closed: Promise<void>; incoming(): AsyncIterable<unknown> }} session
+   * @param {string} remote
+   * @param {string} [over]
+   */
+  function serveSession(session, remote, over) {
+    const sid = ++sessionSeq;
+    sessions.add(session);
+    log(`session ${sid} open${over ? ` over ${over}` : ''} (${remote}, ${sessions.size} live)`);
+    const done = (err) => {
+      sessions.delete(session);
+      log(`session ${sid} closed${err ? ` (${err.name ?? 'Error'}: ${err.message ?? err})` : ''} (${sessions.size} live)`);
+    };
+    session.closed.then(() => done(), done);
+    (async () => {
+      try {
+        for await (const requests of session.incoming()) void serveChannel(requests, sid);
+      } catch {
+        // the session ended
+      }
+    })();
+  }
+
+  return { serveSession, sessions, feeds };
+}
+
+const plain = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What the demo accepts as a page's handshake `hello`: nothing, or a small plain object. */
+export function acceptableHello(hello) {
+  return hello === undefined || (plain(hello) && Object.keys(hello).length <= 8);
 }

@@ -27,7 +27,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isReceiver, isSender, pipe, ProtocolError } from '@libchan/core';
 import { listenWebSocket } from '@libchan/transport-ws';
-import { createDemoService } from './requests.mjs';
+import { acceptableHello, createDemoService } from './requests.mjs';
 import { findDeno } from '../../scripts/deno-binary.mjs';
 
 const host = process.env.HOST || '127.0.0.1';
@@ -148,36 +148,11 @@ const server = createServer(async (req, res) => {
 
 // ---------------------------------------------------------------- requests
 
-const plain = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-let sessionSeq = 0;
-/** Sessions currently open (for the ticks). */
-const live = new Set();
-const { serveChannel, feeds } = createDemoService({
+const { serveSession, feeds } = createDemoService({
   lib: { pipe, isSender, isReceiver, ProtocolError },
   log,
-  liveCount: () => live.size,
   heapMB: () => Math.round((process.memoryUsage().heapUsed / 1048576) * 10) / 10,
 });
-
-function onSession(session, request) {
-  const sid = ++sessionSeq;
-  live.add(session);
-  log(`session ${sid} open (${request.socket.remoteAddress ?? '?'}, ${live.size} live)`);
-  const done = (err) => {
-    live.delete(session);
-    log(`session ${sid} closed${err ? ` (${err.name ?? 'Error'}: ${err.message ?? err})` : ''} (${live.size} live)`);
-  };
-  session.closed.then(() => done(), done);
-  (async () => {
-    try {
-      for await (const requests of session.incoming()) void serveChannel(requests, sid);
-    } catch {
-      // the session ended
-    }
-  })();
-}
-
 
 // ---------------------------------------------------------------- WebTransport sidecar
 
@@ -282,9 +257,9 @@ const listener = await listenWebSocket(
     path: CONFIG.ws,
     closeTimeoutMs: 1500,
     // The page says who it is; anything that is not a small plain object is refused.
-    onHello: (hello) => hello === undefined || (plain(hello) && Object.keys(hello).length <= 8),
+    onHello: acceptableHello,
   },
-  onSession,
+  (session, request) => serveSession(session, request.socket.remoteAddress ?? '?'),
 );
 
 server.on('error', (err) => {

@@ -20,7 +20,7 @@
 // packages/transport-webtransport`); Deno resolves the package's
 // '@libchan/core' import through its node_modules symlink, so both share one
 // module instance (isSender/isReceiver/pipe work on what the session makes).
-import { createDemoService } from './requests.mjs';
+import { acceptableHello, createDemoService } from './requests.mjs';
 import { isReceiver, isSender, pipe, ProtocolError, type Session } from '../../packages/core/dist/index.js';
 import { acceptDenoWebTransport, createCertificate } from '../../packages/transport-webtransport/dist/index.js';
 
@@ -44,33 +44,11 @@ out({ port: endpoint.addr.port, certificateHash: hex(certificate.hash.value), no
 
 // ---------------------------------------------------------------- requests (shared with server.mjs)
 
-let sessionSeq = 0;
-const live = new Set<Session>();
-const { serveChannel, feeds } = createDemoService({
+const { serveSession, sessions, feeds } = createDemoService({
   lib: { pipe, isSender, isReceiver, ProtocolError },
   log,
-  liveCount: () => live.size,
   heapMB: () => Math.round((Deno.memoryUsage().heapUsed / 1048576) * 10) / 10,
 });
-const plain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function onSession(session: Session, remote: string): void {
-  const sid = ++sessionSeq;
-  live.add(session);
-  log(`session ${sid} open over WebTransport (${remote}, ${live.size} live)`);
-  const done = (err?: { name?: string; message?: string }): void => {
-    live.delete(session);
-    log(`session ${sid} closed${err ? ` (${err.name ?? 'Error'}: ${err.message ?? err})` : ''} (${live.size} live)`);
-  };
-  session.closed.then(() => done(), done);
-  void (async () => {
-    try {
-      for await (const requests of session.incoming()) void serveChannel(requests as never, sid);
-    } catch {
-      // the session ended
-    }
-  })();
-}
 
 // ---------------------------------------------------------------- stop
 
@@ -81,7 +59,7 @@ async function shutdown(why: string): Promise<void> {
   const hard = setTimeout(() => Deno.exit(0), 2500);
   log(`${why}: WebTransport endpoint shutting down`);
   await Promise.allSettled([...feeds].map((tx) => tx.close()));
-  await Promise.allSettled([...live].map((s) => s.close()));
+  await Promise.allSettled([...sessions].map((s) => (s as Session).close()));
   try {
     endpoint.close();
   } catch {
@@ -104,14 +82,12 @@ void (async () => {
 
 // ---------------------------------------------------------------- accept
 
-const plainHello = (hello: unknown): boolean => hello === undefined || (plain(hello) && Object.keys(hello).length <= 8);
-
 for await (const incoming of listener) {
   void (async () => {
     const conn = await incoming.accept();
     conn.closed.catch(() => {});
     const remote = (conn as { remoteAddr?: { hostname?: string } }).remoteAddr?.hostname ?? '?';
-    const { session, url } = await acceptDenoWebTransport(conn, { verifyHello: plainHello });
+    const { session, url } = await acceptDenoWebTransport(conn, { verifyHello: acceptableHello });
     session.closed.catch(() => {});
     if (new URL(url).pathname !== PATH) {
       session.abort(new Error(`no libchan endpoint at ${new URL(url).pathname} (try ${PATH})`));
@@ -122,6 +98,6 @@ for await (const incoming of listener) {
       void session.close();
       return;
     }
-    onSession(session, remote);
+    serveSession(session, remote, 'WebTransport');
   })().catch((error) => out({ error: `session: ${(error as Error)?.stack ?? error}` }));
 }
