@@ -83,7 +83,9 @@ function tooLong(max: number): ProtocolError {
 
 /**
  * Splits one self-contained batch (a WebSocket or BroadcastChannel message
- * holding length-prefixed frames) into its frames, without copying.
+ * holding length-prefixed frames) into its frames, without copying. Not a
+ * FrameSplitter: a batch is whole, so a frame cut off at its end is an error at
+ * once, where the splitter would allocate room for the rest (up to 1 MiB) and wait.
  */
 export function splitBatch(batch: Uint8Array, maxFrame = MAX_STREAM_FRAME): Uint8Array[] {
   const frames: Uint8Array[] = [];
