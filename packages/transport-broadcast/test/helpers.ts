@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { Session, SessionOptions } from '../../core/src/index.js';
 import { connectBroadcast, listenBroadcast, type BroadcastListener, type ConnectBroadcastOptions, type ListenBroadcastOptions } from '../src/index.js';
+import { until as pollUntil } from '../../core/test/session/helpers.js';
 
 /** A fresh, unique BroadcastChannel name. */
 export function channelName(label = 'test'): string {
@@ -160,13 +161,7 @@ export function trapUncaught(): { errors: unknown[]; restore(): void } {
 /** Messages of the errors, for readable assertions. */
 export const messagesOf = (errors: unknown[]): string[] => errors.map((e) => `${(e as Error)?.name}: ${(e as Error)?.message ?? String(e)}`);
 
-/** Polls `check` every 10 ms until it is true; rejects naming `label` after `ms`. */
-export async function until(ms: number, check: () => boolean, label: string): Promise<void> {
-  await within(
-    ms,
-    (async () => {
-      while (!check()) await new Promise((r) => setTimeout(r, 10));
-    })(),
-    label,
-  );
+/** Polls `check` until it is true; rejects naming `label` after `ms` (core's `until`, argument order kept). */
+export function until(ms: number, check: () => boolean, label: string): Promise<void> {
+  return pollUntil(check, label, { ms });
 }
