@@ -11,17 +11,18 @@ export const chunk = new Uint8Array(CHUNK);
 for (let i = 0; i < CHUNK; i++) chunk[i] = (i * 31) & 0xff;
 
 /**
- * A ReadableStream of `total` bytes (a multiple of CHUNK): `chunk` enqueued again and
- * again, on demand. Safe because nothing writes to it (a session copies it into frames).
+ * A ReadableStream of `total` bytes (a multiple of the piece's size): `piece` (default
+ * `chunk`) enqueued again and again, on demand. Safe because nothing writes to it (a
+ * session copies it into frames).
  */
-export function repeatedChunks(total) {
+export function repeatedChunks(total, piece = chunk) {
   let sent = 0;
   return new ReadableStream({
     pull(controller) {
       if (sent >= total) controller.close();
       else {
-        sent += CHUNK;
-        controller.enqueue(chunk);
+        sent += piece.byteLength;
+        controller.enqueue(piece);
       }
     },
   });
@@ -64,6 +65,19 @@ export function inbox() {
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
   };
+}
+
+/**
+ * One round of a raw one-way case: `n` copies of `message` as JSON through `client.send`
+ * (awaited only when it asks to wait), then `client.sync()`, whose count must have grown by `n`.
+ */
+export async function sendCounted(client, n, before, what) {
+  for (let i = 0; i < n; i++) {
+    const wait = client.send(JSON.stringify(message));
+    if (wait) await wait;
+  }
+  const after = (await client.sync()).count;
+  if (after - before !== n) throw new Error(`${what}: server counted ${after - before} of ${n}`);
 }
 
 export function percentile(sorted, p) {

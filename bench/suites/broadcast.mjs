@@ -28,6 +28,7 @@ import { randomUUID } from 'node:crypto';
 import { chromium } from '@playwright/test';
 import { ensureBundle } from '../broadcast/build.mjs';
 import { startPageServer } from '../../scripts/page-server.mjs';
+import { withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'broadcast';
 
@@ -40,15 +41,7 @@ const ROUND_TIMEOUT_MS = 30_000;
 /** LIBCHAN_BENCH_NO_WORKAROUNDS=1 turns off the page's keep-the-reply-Receiver-reachable workaround. */
 const WORKAROUNDS = process.env.LIBCHAN_BENCH_NO_WORKAROUNDS !== '1';
 
-function withTimeout(promise, what, ms = ROUND_TIMEOUT_MS) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`broadcast suite: ${what} did not finish within ${ms / 1000} s (hang)`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const withTimeout = (promise, what, ms = ROUND_TIMEOUT_MS) => sharedWithTimeout('broadcast', promise, what, ms);
 
 async function openPage(context, origin, label, errors) {
   const page = await context.newPage();

@@ -14,6 +14,7 @@
 //                 closes ret. Baseline: the same over an in-memory pipe(), with no session.
 import { pipe, sessionPair } from '../../packages/core/dist/index.js';
 import { Codec } from '../../packages/core/dist/codec/index.js';
+import { repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'session';
 
@@ -25,29 +26,7 @@ const ROUND_TIMEOUT_MS = 60_000;
 
 let sink = 0;
 
-function withTimeout(promise, what, ms = ROUND_TIMEOUT_MS) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`session suite: ${what} did not finish within ${ms / 1000} s (hang)`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** A ReadableStream of `total` bytes in CHUNK-sized chunks (the same, never-written chunk each time). */
-function byteSource(chunk, total) {
-  let sent = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (sent >= total) controller.close();
-      else {
-        sent += chunk.byteLength;
-        controller.enqueue(chunk);
-      }
-    },
-  });
-}
+const withTimeout = (promise, what, ms = ROUND_TIMEOUT_MS) => sharedWithTimeout('session', promise, what, ms);
 
 /** A new top-level channel from a to b. */
 async function channel(a, b) {
@@ -138,7 +117,7 @@ async function byteStream(report, a, b) {
     baseline: true,
     fn: async () => {
       let got = 0;
-      for await (const c of byteSource(chunk, floorTotal)) got += c.byteLength;
+      for await (const c of repeatedChunks(floorTotal, chunk)) got += c.byteLength;
       if (got !== floorTotal) throw new Error(`read ${got} of ${floorTotal}`);
     },
   });
@@ -150,7 +129,7 @@ async function byteStream(report, a, b) {
     fn: (n, { tx, rx }) =>
       withTimeout(
         (async () => {
-          const sent = tx.send({ body: byteSource(chunk, total) });
+          const sent = tx.send({ body: repeatedChunks(total, chunk) });
           const { body } = await rx.receive();
           let got = 0;
           for await (const c of body) got += c.byteLength;

@@ -29,7 +29,7 @@ import { pipe } from '../../packages/core/dist/index.js';
 import { connectSocket } from '../../packages/core/dist/node/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
-import { CHUNK, chunk, inbox, latencyCase, message, repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
+import { CHUNK, chunk, inbox, latencyCase, message, repeatedChunks, sendCounted, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'unix';
 
@@ -172,17 +172,7 @@ async function oneWay(report, raw, lc) {
     baseline: true,
     setup: () => client.sync(),
     fn: (n, { count: before }) =>
-      withTimeout(
-        (async () => {
-          for (let i = 0; i < n; i++) {
-            const wait = client.send(JSON.stringify(message));
-            if (wait) await wait;
-          }
-          const after = (await client.sync()).count;
-          if (after - before !== n) throw new Error(`raw unix: server counted ${after - before} of ${n}`);
-        })(),
-        'raw unix one-way',
-      ),
+      withTimeout(sendCounted(client, n, before, 'raw unix'), 'raw unix one-way'),
   });
 
   // Reference (not a baseline): the same frames, but joined into one write per BATCH messages,

@@ -29,6 +29,7 @@ import { pipe } from '../../packages/core/dist/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { connectWebTransport } from '../../packages/transport-webtransport/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
+import { withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'webtransport';
 
@@ -42,15 +43,7 @@ const STALL_QUIET_MS = 500;
 
 const serverUrl = new URL('../servers/libchan-webtransport.mjs', import.meta.url);
 
-function withTimeout(promise, what, ms = ROUND_TIMEOUT_MS) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`webtransport suite: ${what} did not finish within ${ms / 1000} s (hang)`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const withTimeout = (promise, what, ms = ROUND_TIMEOUT_MS) => sharedWithTimeout('webtransport', promise, what, ms);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

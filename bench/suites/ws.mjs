@@ -39,7 +39,7 @@ import WebSocket from 'ws';
 import { pipe } from '../../packages/core/dist/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
-import { CHUNK, chunk, inbox, latencyCase, message, repeatedChunks, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
+import { CHUNK, chunk, inbox, latencyCase, message, repeatedChunks, sendCounted, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
 
 export const name = 'ws';
 
@@ -144,23 +144,12 @@ async function oneWay(report, sinkPort, sioPort, lcUrl) {
   const common = { group, unit: 'msgs/s', ops };
 
   const raw = await rawConnect(sinkPort);
-  const text = () => JSON.stringify(message);
   await report.measure('raw ws: ws.send(JSON) per message, bufferedAmount backpressure', {
     ...common,
     baseline: true,
     setup: () => raw.sync(),
     fn: (n, { count: before }) =>
-      withTimeout(
-        (async () => {
-          for (let i = 0; i < n; i++) {
-            const wait = raw.send(text());
-            if (wait) await wait;
-          }
-          const after = (await raw.sync()).count;
-          if (after - before !== n) throw new Error(`raw ws: server counted ${after - before} of ${n}`);
-        })(),
-        'raw ws one-way',
-      ),
+      withTimeout(sendCounted(raw, n, before, 'raw ws'), 'raw ws one-way'),
   });
   raw.close();
 
