@@ -185,17 +185,8 @@ function lcListen(name, { wrapper } = {}) {
   return listener.id;
 }
 
-/**
- * WORKAROUND (unless `keepReceivers` is false): a Receiver whose only reference is its own
- * pending receive() can be garbage-collected and then reset by core's FinalizationRegistry
- * (see bench/suites/unix.mjs); using it after the await keeps it reachable.
- */
-let keepReceivers = true;
-let kept;
-
 /** Connects to the listener on `name`; later calls name the connection by `name`. */
-async function lcConnect(name, { keepReceivers: keep = true, wrapper } = {}) {
-  keepReceivers = keep;
+async function lcConnect(name, { wrapper } = {}) {
   const session = await connectBroadcast(name, channelOptions(wrapper));
   const tx = await session.openSender();
   (state.lc ??= {})[name] = { session, tx };
@@ -205,9 +196,7 @@ async function lcConnect(name, { keepReceivers: keep = true, wrapper } = {}) {
 async function request(tx, value) {
   const [replies, ret] = pipe();
   await tx.send({ ...value, ret });
-  const r = await replies.receive();
-  if (keepReceivers) kept = replies;
-  return r;
+  return replies.receive();
 }
 
 async function lcMessages(name, n) {

@@ -38,8 +38,6 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-back
 const ROUND_MS = 400;
 /** A round (or a setup step) that takes longer than this is a hang: fail with what hung. */
 const ROUND_TIMEOUT_MS = 30_000;
-/** LIBCHAN_BENCH_NO_WORKAROUNDS=1 turns off the page's keep-the-reply-Receiver-reachable workaround. */
-const WORKAROUNDS = process.env.LIBCHAN_BENCH_NO_WORKAROUNDS !== '1';
 
 const withTimeout = (promise, what, ms = ROUND_TIMEOUT_MS) => sharedWithTimeout('broadcast', promise, what, ms);
 
@@ -86,7 +84,7 @@ export async function run(report) {
       await inPage(b, 'listenBroadcast', (arg) => window.bench.lcListen(arg.name, { wrapper: arg.wrapper }), { name: lname, wrapper });
       await inPage(a, 'connectBroadcast', (arg) => window.bench.lcConnect(arg.name, arg.options), {
         name: lname,
-        options: { keepReceivers: WORKAROUNDS, wrapper },
+        options: { wrapper },
       });
     }
     const DIAG = {
@@ -160,7 +158,6 @@ export async function run(report) {
         'The "diagnostic" rows pass a BroadcastChannel wrapper (options.BroadcastChannel, both ends): "copied" copies such views first, as core\'s MessagePort link does; "coalesced" also merges the envelopes one task posts into one postMessage (the link batches per microtask, so an `await send()` loop posts one envelope per message). They measure possible fixes, not the shipped library. ' +
         'The raw baseline posts one message per object by design; an application batching its own raw posts would also beat it, so the "coalesced" ratio above 1× says the link can get there, not that libchan beats BroadcastChannel.',
     );
-    if (WORKAROUNDS) report.note('libchan rows keep each reply Receiver reachable until its reply arrives (workaround for the GC bug described in bench/suites/unix.mjs).');
   } finally {
     await browser.close().catch(() => {});
     await server.close();

@@ -25,7 +25,7 @@
 // The issue ("Same-host processes") asks for the report, not for a ratio, so no row has a target.
 import { connect as netConnect } from 'node:net';
 import WebSocket from 'ws';
-import { pipe } from '../../packages/core/dist/index.js';
+import { libchanClient } from '../lib/libchan-client.mjs';
 import { connectSocket } from '../../packages/core/dist/node/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
@@ -124,37 +124,8 @@ async function rawBytes(socket, chunk, total) {
 
 // ─── libchan client (unix or ws) ─────────────────────────────────────────────
 
-/**
- * WORKAROUND for a library bug, on unless LIBCHAN_BENCH_NO_WORKAROUNDS=1 (to reproduce it):
- * a Receiver whose only reference is its own pending `receive()` can be garbage-collected,
- * and the FinalizationRegistry in packages/core/src/channel/pipe.ts (`collected`) then closes
- * it: the pending receive rejects with ChannelClosedError "receiver closed" (RECEIVER_CLOSED)
- * and the peer's reply fails with "the receiver of this channel was garbage-collected while
- * open". It shows in the byte-stream case (a long wait for the reply, GCs meanwhile). Using
- * the receiver after the await keeps it reachable.
- */
-const WORKAROUNDS = process.env.LIBCHAN_BENCH_NO_WORKAROUNDS !== '1';
-let kept;
-
 async function libchanConnect(transport, server) {
-  const session =
-    transport === 'unix' ? await connectSocket({ path: server.path }) : await connectWebSocket(server.wsUrl, { WebSocket });
-  const tx = await session.openSender();
-  return {
-    session,
-    tx,
-    async request(value) {
-      const [replies, ret] = pipe();
-      await tx.send({ ...value, ret });
-      const reply = await replies.receive();
-      if (WORKAROUNDS) kept = replies;
-      return reply;
-    },
-    async close() {
-      await tx.close();
-      await session.close();
-    },
-  };
+  return libchanClient(transport === 'unix' ? await connectSocket({ path: server.path }) : await connectWebSocket(server.wsUrl, { WebSocket }));
 }
 
 const LABEL = { unix: 'libchan over Unix socket', ws: 'libchan over WebSocket (loopback)' };
@@ -292,5 +263,4 @@ export async function run(report) {
       `The ~100 B message is ${json} B of JSON (the raw rows send exactly that behind a 4-byte length; libchan sends its 110 B codec payload in a frame, frames batched per tick). ` +
       'The raw rows issue one socket.write per message or chunk, with no batching of their own.',
   );
-  if (WORKAROUNDS) report.note('libchan rows keep each reply Receiver reachable until its reply arrives (workaround for the GC bug described in bench/suites/unix.mjs).');
 }

@@ -37,6 +37,7 @@
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { pipe } from '../../packages/core/dist/index.js';
+import { libchanClient } from '../lib/libchan-client.mjs';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
 import { spawnServer } from '../lib/child.mjs';
 import { CHUNK, chunk, inbox, latencyCase, message, repeatedChunks, sendCounted, withTimeout as sharedWithTimeout } from '../lib/measure.mjs';
@@ -99,21 +100,7 @@ async function sioConnect(port) {
 
 async function libchanConnect(url, options = {}) {
   // The same `ws` package as the raw baseline (Node 20 has no global WebSocket).
-  const session = await connectWebSocket(url, { WebSocket, ...options });
-  const tx = await session.openSender();
-  return {
-    session,
-    tx,
-    async request(value) {
-      const [replies, ret] = pipe();
-      await tx.send({ ...value, ret });
-      return replies.receive();
-    },
-    async close() {
-      await tx.close();
-      await session.close();
-    },
-  };
+  return libchanClient(await connectWebSocket(url, { WebSocket, ...options }));
 }
 
 // ─── cases ──────────────────────────────────────────────────────────────────
