@@ -96,8 +96,13 @@ describe('byte-stream windows', () => {
     try {
       const body = await sendBody(sender, receiver, 8 * MiB);
       await until(() => (receivingByteStream(receiver)?.buffered ?? 0) >= MiB, 'one window buffered at the receiver');
-      // Give the sender every chance to overrun: it cannot, its credit is spent.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Give the sender every chance to overrun: its credit is spent, and a message sent
+      // after that on the same ordered link arrives after anything the sender wrote.
+      await until(() => sender.snapshot().streams.some((s) => s.kind === 'bytes' && s.direction === 'send' && s.credit === 0), 'the sender out of credit');
+      const marker = await sender.openSender<string>();
+      const markerRx = await receiver.accept<string>();
+      await marker.send('after the data');
+      expect(await markerRx.receive()).toBe('after the data');
       const stream = receivingByteStream(receiver);
       expect(stream?.window).toBe(MiB);
       expect(stream?.buffered).toBe(MiB);
