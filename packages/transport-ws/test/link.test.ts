@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { MAX_STREAM_FRAME, SessionClosedError, splitBatch, type Receiver } from '../../core/src/index.js';
 import { positionedBytes, readPositioned, until } from '../../core/test/session/helpers.js';
+import { decodeFrame, FrameType } from '../../core/src/session/frames.js';
 import { acceptWebSocket, WebSocketCloseError, type WebSocketLike } from '../src/node.js';
 import { connect, countingWebSocket, listen, roundTrip, serveRet, turns, within, type Listener, type Request, type Session } from './helpers.js';
 
@@ -126,6 +127,28 @@ describe('WebSocket link: binary messages and coalescing', () => {
     // At least one message carries many frames.
     const frameCounts = counter.sent.slice(before).map((m) => splitBatch(m).length);
     expect(Math.max(...frameCounts)).toBeGreaterThan(10);
+  }, 20_000);
+
+  it('a Ret reply (send, then close after an await) leaves the server as one WebSocket message: its MSG and CLOSE travel together', async () => {
+    const counter = countingWebSocket();
+    const { client, server } = await pair({ port: 0 }, { WebSocket: counter.ctor });
+    serveRet(server);
+    const requests = await client.openSender<Request>();
+    await roundTrip(requests, -1);
+    await turns(5);
+    const before = counter.received.length;
+    const n = 30;
+    for (let i = 0; i < n; i++) await within(roundTrip(requests, i), 10_000, `round trip ${i}`);
+    const replies = counter.received.slice(before).map((m) => splitBatch(new Uint8Array(m as Buffer)).map((f) => decodeFrame(f)));
+    const closes = replies.filter((frames) => frames.some((f) => f.type === FrameType.Close));
+    expect(closes.length, 'a CLOSE per reply').toBe(n);
+    for (const frames of closes) {
+      const close = frames.find((f) => f.type === FrameType.Close) as { id: number };
+      expect(
+        frames.some((f) => f.type === FrameType.Message && f.id === close.id),
+        `the reply's MSG shares the message with its CLOSE: ${frames.map((f) => f.type).join(',')}`,
+      ).toBe(true);
+    }
   }, 20_000);
 });
 

@@ -7,7 +7,7 @@
  * it is transferred (postMessage-style: the local object stops working).
  */
 import { MAX_WAITING_WATCHES } from '../config.js';
-import { afterTick } from '../schedule.js';
+import { afterFlush } from '../schedule.js';
 import type { Receiver, Sender, WaitOptions } from './types.js';
 
 export const kDetach: unique symbol = Symbol('libchan.detach');
@@ -86,7 +86,7 @@ interface Watch<H> {
  * FinalizationRegistry that calls `onCollected(held)`. Registering costs more
  * than most channels live: a Ret is answered and closed, a sent end is taken
  * over by the session, usually before the task ends. So ends are registered
- * once the task is over, only if still open then (the list holds them until
+ * once the task is over and its frames are sent (afterFlush), only if still open then (the list holds them until
  * then, so none can be collected unwatched). V8 also keeps what a registry's
  * cells hold alive through young-generation collections, so a watch lets go
  * of `held` the moment the end's `signal` settles.
@@ -113,7 +113,7 @@ export function endWatcher<H>(onCollected: (held: H) => void): WatchEnd<H> {
     if (signal.settled) return noop;
     const watch: Watch<H> = { held, end, registered: false };
     const n = waiting.push(watch);
-    if (n === 1) afterTick(registerWaiting);
+    if (n === 1) afterFlush(registerWaiting);
     // A task that runs long (a loop of microtasks) does not pile ends up unwatched.
     else if (n >= MAX_WAITING_WATCHES) registerWaiting();
     const stop = (): void => {
