@@ -57,6 +57,17 @@ const DRAIN_POLL_MS = 4;
 /** A WebSocket close reason is at most 123 bytes of UTF-8. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
+/** `ws`'s own events (Node): a message arrives as its data and whether it was binary. */
+interface WsEmitter {
+  on(type: 'message', listener: (data: unknown, isBinary: boolean) => void): void;
+}
+
+/** The socket as a `ws` EventEmitter (it has `on` and `terminate`), or undefined for any other kind. */
+function wsEmitter(socket: WebSocketLike): WsEmitter | undefined {
+  const s = socket as Partial<WsEmitter> & { terminate?: unknown };
+  return typeof s.on === 'function' && typeof s.terminate === 'function' ? (s as WsEmitter) : undefined;
+}
+
 export class WebSocketLink implements FrameLink {
   private sink: LinkSink | undefined;
   /** Frames of one tick become one WebSocket message (a handler's several writes share it). */
@@ -71,10 +82,14 @@ export class WebSocketLink implements FrameLink {
   /** Listens at once, so nothing that arrives before `start` is lost. */
   constructor(private readonly socket: WebSocketLike) {
     if (socket.binaryType === 'blob') socket.binaryType = 'arraybuffer';
-    socket.addEventListener('message', (event) => {
-      if (this.early) this.early.push(event.data);
-      else this.onMessage(event.data);
-    });
+    const received = (data: unknown): void => {
+      if (this.early) this.early.push(data);
+      else this.onMessage(data);
+    };
+    const emitter = wsEmitter(socket);
+    // `ws` wraps every message in a MessageEvent for addEventListener: its own event is cheaper.
+    if (emitter) emitter.on('message', (data, isBinary) => received(isBinary ? data : String(data)));
+    else socket.addEventListener('message', (event) => received(event.data));
     socket.addEventListener('close', (event) => {
       if (this.closed) return;
       const error = event.code === CloseCode.Normal ? undefined : new WebSocketCloseError(event.code, event.reason);
