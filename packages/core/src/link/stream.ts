@@ -109,6 +109,9 @@ export function splitBatch(batch: Uint8Array, maxFrame = MAX_STREAM_FRAME): Uint
   return frames;
 }
 
+/** Frames up to this size are copied byte by byte when a batch is joined. */
+const SMALL_COPY_BYTES = 48;
+
 /** Prefixes each frame with its length and joins a batch into one chunk (split frames are joined here). */
 export function joinFrames(frames: readonly BatchedFrame[]): Uint8Array {
   let size = 0;
@@ -121,8 +124,11 @@ export function joinFrames(frames: readonly BatchedFrame[]): Uint8Array {
   for (const f of frames) {
     o = writeVarint(out, o, frameLength(f));
     if (f instanceof Uint8Array) {
-      out.set(f, o);
-      o += f.byteLength;
+      const n = f.byteLength;
+      // TypedArray#set costs more than a loop for the few bytes of a control frame or small message.
+      if (n <= SMALL_COPY_BYTES) for (let i = 0; i < n; i++) out[o + i] = f[i] as number;
+      else out.set(f, o);
+      o += n;
     } else {
       out.set(f.head, o);
       out.set(f.body, o + f.head.byteLength);
