@@ -9,10 +9,15 @@ export async function libchanClient(session) {
   return {
     session,
     tx,
-    /** Sends `value` with a fresh reply channel `ret`; resolves with the one reply. */
-    async request(value) {
+    /**
+     * Sends `build(ret)` with a fresh reply channel `ret`; resolves with the one reply.
+     * The caller writes the request as an object literal ({ i, ret }), as an application
+     * would: built with a spread ({ ...value, ret }), V8 (Node 20) gives each request an
+     * object map of its own, which cost ~7 µs per request/reply here (2026-11-26).
+     */
+    async request(build) {
       const [replies, ret] = pipe();
-      await tx.send({ ...value, ret });
+      await tx.send(build(ret));
       return replies.receive();
     },
     async close() {

@@ -25,6 +25,7 @@
 // The issue ("Same-host processes") asks for the report, not for a ratio, so no row has a target.
 import { connect as netConnect } from 'node:net';
 import WebSocket from 'ws';
+import { pipe } from '../../packages/core/dist/index.js';
 import { libchanClient } from '../lib/libchan-client.mjs';
 import { connectSocket } from '../../packages/core/dist/node/index.js';
 import { connectWebSocket } from '../../packages/transport-ws/dist/node.js';
@@ -176,12 +177,12 @@ async function oneWay(report, raw, lc) {
     const c = await libchanConnect(transport, lc);
     await report.measure(`${LABEL[transport]}: await tx.send(obj) on one channel`, {
       ...common,
-      setup: () => c.request({ sync: true }),
+      setup: () => c.request((ret) => ({ sync: true, ret })),
       fn: (n, { count: before }) =>
         withTimeout(
           (async () => {
             for (let i = 0; i < n; i++) await c.tx.send(message);
-            const after = (await c.request({ sync: true })).count;
+            const after = (await c.request((ret) => ({ sync: true, ret }))).count;
             if (after - before !== n) throw new Error(`${LABEL[transport]}: server counted ${after - before} of ${n}`);
           })(),
           `${LABEL[transport]} one-way (bench/servers/unix-libchan.mjs)`,
@@ -204,7 +205,9 @@ async function requestReply(report, raw, lc) {
   for (const transport of ['unix', 'ws']) {
     const c = await libchanConnect(transport, lc);
     await latencyCase(report, 'unix', `${LABEL[transport]}: request with a fresh Ret pipe`, { group }, async (i) => {
-      const reply = await c.request({ i });
+      const [replies, ret] = pipe();
+      await c.tx.send({ i, ret });
+      const reply = await replies.receive();
       if (reply !== i) throw new Error(`${LABEL[transport]}: reply ${reply} to ${i}`);
     });
     await withTimeout(c.close(), `${LABEL[transport]}: session close`);
@@ -238,7 +241,7 @@ async function byteStream(report, raw, lc) {
       fn: () =>
         withTimeout(
           (async () => {
-            const got = await c.request({ body: repeatedChunks(total) });
+            const got = await c.request((ret) => ({ body: repeatedChunks(total), ret }));
             if (got !== total) throw new Error(`${LABEL[transport]}: server read ${got} of ${total} bytes`);
           })(),
           `${LABEL[transport]} byte stream (bench/servers/unix-libchan.mjs)`,

@@ -144,12 +144,12 @@ async function oneWay(report, sinkPort, sioPort, lcUrl) {
   await report.measure('libchan: await tx.send(obj) on one channel', {
     ...common,
     target: { minRatio: 0.8 },
-    setup: () => client.request({ sync: true }),
+    setup: () => client.request((ret) => ({ sync: true, ret })),
     fn: (n, { count: before }) =>
       withTimeout(
         (async () => {
           for (let i = 0; i < n; i++) await client.tx.send(message);
-          const after = (await client.request({ sync: true })).count;
+          const after = (await client.request((ret) => ({ sync: true, ret }))).count;
           if (after - before !== n) throw new Error(`libchan: server counted ${after - before} of ${n}`);
         })(),
         'libchan one-way (bench/servers/libchan-ws.mjs)',
@@ -196,7 +196,9 @@ async function requestReply(report, echoPort, sioPort, lcUrl) {
 
   const client = await libchanConnect(lcUrl);
   await latencyCase(report, 'ws', 'libchan: request with a fresh Ret pipe', { group, p50Target: { maxRatio: 1.3 } }, async (i) => {
-    const reply = await client.request({ i });
+    const [replies, ret] = pipe();
+    await client.tx.send({ i, ret });
+    const reply = await replies.receive();
     if (reply !== i) throw new Error(`libchan: reply ${reply} to ${i}`);
   });
   await withTimeout(client.close(), 'libchan session close');
@@ -249,7 +251,7 @@ async function byteStream(report, sinkPort, sioPort, lc) {
   const sendBody = (client, what) => () =>
     withTimeout(
       (async () => {
-        const got = await client.request({ body: repeatedChunks(total) });
+        const got = await client.request((ret) => ({ body: repeatedChunks(total), ret }));
         if (got !== total) throw new Error(`libchan: server read ${got} of ${total} bytes`);
       })(),
       `${what} (bench/servers/libchan-ws.mjs)`,
