@@ -28,14 +28,36 @@ export function writeVarint(buf: Uint8Array, offset: number, n: number): number 
   return offset;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * A cursor over bytes. Decoders keep one and `read` each buffer with it rather than
+ * make one per frame: V8 forgets the layout of a class whose objects all died by a
+ * major GC, and throws away the optimized code built on it (a reader that lived
+ * only while a frame was parsed cost every decoding function that after each GC).
+ */
 export class ByteReader {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    start = 0,
-    readonly end = buf.length,
-  ) {
+  pos = 0;
+  buf: Uint8Array = NO_BYTES;
+  end = 0;
+
+  constructor(buf: Uint8Array = NO_BYTES, start = 0, end = buf.length) {
+    this.read(buf, start, end);
+  }
+
+  /** Starts reading `buf[start…end)`; returns this reader. */
+  read(buf: Uint8Array, start = 0, end = buf.length): this {
+    this.buf = buf;
     this.pos = start;
+    this.end = end;
+    return this;
+  }
+
+  /** Lets go of the buffer (a kept reader must not hold on to a batch). */
+  release(): void {
+    this.buf = NO_BYTES;
+    this.pos = 0;
+    this.end = 0;
   }
 
   get remaining(): number {

@@ -309,6 +309,8 @@ export class Codec {
   }
 
   private scratch = new Uint8Array(4096);
+  /** Reads every payload's header (see ByteReader). */
+  private readonly reader = new ByteReader();
 
   /** UTF-8 encodes `text` into the scratch buffer at `at`, growing it as needed; returns the byte count. */
   private encodeText(text: string, at: number): number {
@@ -324,7 +326,8 @@ export class Codec {
 
   /** Decodes a payload; anything malformed is a `ProtocolError`. */
   decode(payload: Uint8Array, ctx?: DecodeContext): unknown {
-    const r = new ByteReader(payload);
+    // Released before anything is revived: a getter or transformer may decode too.
+    const r = this.reader.read(payload);
     const flags = r.u8();
     if (flags & ~FLAG_RICH) throw badMessage(`unknown message flags ${flags}`);
     const count = r.varint();
@@ -350,6 +353,7 @@ export class Codec {
     // A meta seen lately is matched in place: no view, no text, no hashing (a Ret request's is always the same).
     let simple = rich ? this.recentMeta(payload, r.pos) : undefined;
     const metaBytes = rich && simple === undefined ? r.rest() : undefined;
+    r.release();
 
     // Fewer bytes than the limit cannot nest deeper than it.
     if (jsonBytes.byteLength > this.maxDepth) checkJsonDepth(jsonBytes, this.maxDepth);

@@ -159,9 +159,19 @@ function badFrame(message: string): ProtocolError {
   return new ProtocolError(message, { code: 'BAD_FRAME' });
 }
 
+/** The one reader frames are decoded with (decoding never re-enters). */
+const frameReader = new ByteReader();
+
 /** Decodes one whole frame. Throws `ProtocolError` for anything malformed. */
 export function decodeFrame(buf: Uint8Array): Frame {
-  const r = new ByteReader(buf);
+  try {
+    return readFrame(frameReader.read(buf));
+  } finally {
+    frameReader.release();
+  }
+}
+
+function readFrame(r: ByteReader): Frame {
   const type = r.u8();
   const id = r.varint();
   switch (type) {

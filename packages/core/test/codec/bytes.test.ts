@@ -140,3 +140,29 @@ describe('readText', () => {
     );
   });
 });
+
+describe('a kept ByteReader', () => {
+  it('reads one buffer after another, a failed read leaves nothing behind, and release lets go of the buffer', () => {
+    const r = new ByteReader();
+    expect(r.remaining).toBe(0);
+    expect(r.read(new Uint8Array([5, 0x80, 0x01, 9])).u8()).toBe(5);
+    expect(r.varint()).toBe(128);
+    expect(r.rest()).toEqual(new Uint8Array([9]));
+    // A truncated buffer throws; the next read starts clean.
+    expect(() => r.read(new Uint8Array([0x80])).varint()).toThrow(ProtocolError);
+    expect(r.read(new Uint8Array([7, 8]), 1).u8()).toBe(8);
+    r.release();
+    expect(r.buf.byteLength).toBe(0);
+    expect(r.remaining).toBe(0);
+  });
+
+  it('frames and messages decode correctly after a malformed one (decoders keep one reader)', async () => {
+    const { decodeFrame, encodeClose } = await import('../../src/session/frames.js');
+    const { Codec } = await import('../../src/codec/codec.js');
+    expect(() => decodeFrame(new Uint8Array([2, 0x80]))).toThrow(ProtocolError);
+    expect(decodeFrame(encodeClose(7))).toEqual({ type: 5, id: 7 });
+    const codec = new Codec({ maxNestingDepth: 8 });
+    expect(() => codec.decode(new Uint8Array([0, 0x80]))).toThrow(ProtocolError);
+    expect(codec.decode(codec.encodeToBytes({ a: [1, 'x'] }))).toEqual({ a: [1, 'x'] });
+  });
+});
