@@ -8,6 +8,7 @@
  */
 import { ChannelClosedError, transferredError } from '../errors.js';
 import { AbstractReceiver, AbstractSender, EndSignal, endWatcher, kDetach, kIsTransferred, kOffer, kOnStop, kReset } from './ends.js';
+import { keepLayouts } from '../layout.js';
 import { Queue } from './queue.js';
 import type { PipeOptions, Receiver, Sender, WaitOptions } from './types.js';
 import { disposeValue } from './unclaimed.js';
@@ -480,6 +481,10 @@ export class PipeReceiver<T> extends AbstractReceiver<T> {
     return iterator;
   }
 }
+
+// A Ret's pipe often lives only while a request is out (see keepLayouts).
+const dormant = new PipeCore<unknown>(0);
+keepLayouts(dormant, new PipeSender(dormant, false), new PipeReceiver(dormant, false));
 
 /**
  * Makes an in-memory channel. Returns `[receiver, sender]`, the order of

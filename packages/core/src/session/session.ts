@@ -624,6 +624,8 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
   // ---- stream links: frames that overtook their stream's OPEN ----
 
   private readonly unordered: boolean;
+  /** Never used: they keep the stream classes' object layouts alive while no stream is open (see keepLayouts). */
+  private dormantStreams: readonly object[] = [];
   /** Peer ids below `highestPeerId` whose OPEN has not arrived (lanes overtake each other). */
   private readonly skippedPeerIds = new Set<number>();
   private readonly early = new Map<number, Frame[]>();
@@ -800,6 +802,9 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
 
   private open(): void {
     this.phase = Phase.Open;
+    // The stream classes' layouts (see keepLayouts), per session: these need its limits.
+    const dormantOut = new OutStream(this, 0, StreamKind.Channel, 0, true);
+    this.dormantStreams = [new InStream(this, 0, StreamKind.Channel, 0, true), dormantOut, new RemoteSender(dormantOut, false)];
     clearTimeout(this.handshakeTimer);
     this.startKeepAlive();
     this.readySignal.resolve();
