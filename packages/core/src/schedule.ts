@@ -56,9 +56,10 @@ function nodeTickEnd(): ((callback: () => void) => void) | undefined {
   return (callback) => void resolved.then(() => nextTick(callback));
 }
 
+const nodeEndOfTick = nodeTickEnd();
+
 const tickEnd: (callback: () => void) => void =
-  nodeTickEnd() ??
-  (setImmediateFn ? (callback) => setImmediateFn(callback) : (taskViaMessageChannel() ?? ((callback) => void resolved.then(callback))));
+  nodeEndOfTick ?? (setImmediateFn ? (callback) => setImmediateFn(callback) : (taskViaMessageChannel() ?? ((callback) => void resolved.then(callback))));
 
 /**
  * Runs `callback` once the current task and its microtasks are done: at the
@@ -72,8 +73,9 @@ export function afterTick(callback: () => void): void {
 
 /**
  * Runs `callback` after what `afterTick` runs now: housekeeping that must not
- * delay the frames a link sends at the end of this tick.
+ * delay the frames a link sends at the end of this tick. In Node that is one
+ * `setImmediate` (links have flushed before the event loop gets to it),
+ * elsewhere the tick after the next.
  */
-export function afterFlush(callback: () => void): void {
-  tickEnd(() => tickEnd(callback));
-}
+export const afterFlush: (callback: () => void) => void =
+  nodeEndOfTick && setImmediateFn ? (callback) => void setImmediateFn(callback) : (callback) => tickEnd(() => tickEnd(callback));
