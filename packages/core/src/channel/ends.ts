@@ -97,7 +97,11 @@ export function endWatcher<H>(onCollected: (held: H) => void): WatchEnd<H> {
     if (watch.held !== undefined) onCollected(watch.held);
   });
   let waiting: Watch<H>[] = [];
-  const registerWaiting = (): void => {
+  // Registered watches whose end settled: unregistered after the flush too, not while a frame is handled.
+  let settled: Watch<H>[] = [];
+  let scheduled = false;
+  const housekeeping = (): void => {
+    scheduled = false;
     const list = waiting;
     waiting = [];
     for (const watch of list) {
@@ -108,18 +112,31 @@ export function endWatcher<H>(onCollected: (held: H) => void): WatchEnd<H> {
       }
       watch.end = undefined;
     }
+    const done = settled;
+    settled = [];
+    for (const watch of done) registry.unregister(watch);
+  };
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    afterFlush(housekeeping);
   };
   return (end, held, signal) => {
     if (signal.settled) return noop;
     const watch: Watch<H> = { held, end, registered: false };
     const n = waiting.push(watch);
-    if (n === 1) afterFlush(registerWaiting);
+    schedule();
     // A task that runs long (a loop of microtasks) does not pile ends up unwatched.
-    else if (n >= MAX_WAITING_WATCHES) registerWaiting();
+    if (n >= MAX_WAITING_WATCHES) housekeeping();
     const stop = (): void => {
-      if (watch.registered) registry.unregister(watch);
+      if (watch.held === undefined) return;
       watch.held = undefined;
       watch.end = undefined;
+      if (watch.registered) {
+        // Harmless if the end is collected first: the registry's callback finds `held` gone.
+        if (settled.push(watch) >= MAX_WAITING_WATCHES) housekeeping();
+        else schedule();
+      }
     };
     signal.onSettle = stop;
     return stop;
