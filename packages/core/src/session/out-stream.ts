@@ -239,9 +239,11 @@ export class OutStream implements Child {
     switch (this.state) {
       case State.Open: {
         this.state = State.Closing;
-        const done = this.waitClose();
         this.afterWaitingShrunk();
-        return done;
+        const now = this.state as State; // writing the CLOSE (or failing to) moved it on
+        // Nothing queued and the link took the CLOSE (a Ret answered): no promise to make.
+        if (now === State.Closed) return RESOLVED;
+        return now === State.Closing ? this.waitClose() : this.close();
       }
       case State.Closing:
         return this.waitClose();
