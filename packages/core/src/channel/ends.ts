@@ -86,8 +86,9 @@ interface Watch<H> {
  * FinalizationRegistry that calls `onCollected(held)`. Registering costs more
  * than most channels live: a Ret is answered and closed, a sent end is taken
  * over by the session, usually before the task ends. So ends are registered
- * once the task is over and its frames are sent (afterFlush), only if still open then (the list holds them until
- * then, so none can be collected unwatched). V8 also keeps what a registry's
+ * once the task is over and its frames are sent (afterFlush), only if still
+ * open then (the list holds them until then, so none can be collected
+ * unwatched), and unregistered likewise. V8 also keeps what a registry's
  * cells hold alive through young-generation collections, so a watch lets go
  * of `held` the moment the end's `signal` settles.
  */
