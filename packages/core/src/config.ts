@@ -132,10 +132,13 @@ export const ONE_KEY_META_CACHE = 64;
 export const ONE_KEY_META_MAX_KEY_CHARS = 64;
 
 /**
- * Open channel ends waiting for the task to end before they are watched for the garbage
- * collector (channel/ends.ts); past this many they are registered at once.
+ * Channel ends are watched for the garbage collector (channel/ends.ts) once they have
+ * been open this long: most end sooner (a Ret is answered, a sent end is taken over by
+ * the session) and never cost the FinalizationRegistry anything. Until then a list holds
+ * them; past MAX_WAITING_WATCHES in it they are registered at once.
  */
-export const MAX_WAITING_WATCHES = 64;
+export const WATCH_DELAY_MS = 20;
+export const MAX_WAITING_WATCHES = 1024;
 
 /**
  * Links over a byte stream or a WebSocket pause data frames when this much is waiting to

@@ -56,10 +56,8 @@ function nodeTickEnd(): ((callback: () => void) => void) | undefined {
   return (callback) => void resolved.then(() => nextTick(callback));
 }
 
-const nodeEndOfTick = nodeTickEnd();
-
 const tickEnd: (callback: () => void) => void =
-  nodeEndOfTick ?? (setImmediateFn ? (callback) => setImmediateFn(callback) : (taskViaMessageChannel() ?? ((callback) => void resolved.then(callback))));
+  nodeTickEnd() ?? (setImmediateFn ? (callback) => setImmediateFn(callback) : (taskViaMessageChannel() ?? ((callback) => void resolved.then(callback))));
 
 /**
  * Runs `callback` once the current task and its microtasks are done: at the
@@ -71,11 +69,7 @@ export function afterTick(callback: () => void): void {
   tickEnd(callback);
 }
 
-/**
- * Runs `callback` after what `afterTick` runs now: housekeeping that must not
- * delay the frames a link sends at the end of this tick. In Node that is one
- * `setImmediate` (links have flushed before the event loop gets to it),
- * elsewhere the tick after the next.
- */
-export const afterFlush: (callback: () => void) => void =
-  nodeEndOfTick && setImmediateFn ? (callback) => void setImmediateFn(callback) : (callback) => tickEnd(() => tickEnd(callback));
+/** Lets a timer not keep the process alive (Node, Bun; elsewhere timers have no `unref`). */
+export function unrefTimer(timer: unknown): void {
+  (timer as { unref?: () => void } | undefined)?.unref?.();
+}

@@ -6,8 +6,8 @@
  * `isReceiver` and the detach hook a session uses to take an end over when
  * it is transferred (postMessage-style: the local object stops working).
  */
-import { MAX_WAITING_WATCHES } from '../config.js';
-import { afterFlush } from '../schedule.js';
+import { MAX_WAITING_WATCHES, WATCH_DELAY_MS } from '../config.js';
+import { unrefTimer } from '../schedule.js';
 import type { Receiver, Sender, WaitOptions } from './types.js';
 
 export const kDetach: unique symbol = Symbol('libchan.detach');
@@ -83,14 +83,16 @@ interface Watch<H> {
 
 /**
  * Resets ends dropped while their channel is open (API.md: best effort), via a
- * FinalizationRegistry that calls `onCollected(held)`. Registering costs more
- * than most channels live: a Ret is answered and closed, a sent end is taken
- * over by the session, usually before the task ends. So ends are registered
- * once the task is over and its frames are sent (afterFlush), only if still
- * open then (the list holds them until then, so none can be collected
- * unwatched), and unregistered likewise. V8 also keeps what a registry's
- * cells hold alive through young-generation collections, so a watch lets go
- * of `held` the moment the end's `signal` settles.
+ * FinalizationRegistry that calls `onCollected(held)`. Registering and
+ * unregistering cost more than most channels live: a Ret is answered and
+ * closed, a sent end is taken over by the session, usually within
+ * milliseconds (over WebSocket the registry cost about 4 µs per request/reply
+ * with a Ret, docs/BENCHMARKS.md 2026-11-26). So ends are registered once they
+ * have been open for WATCH_DELAY_MS, only if still open then (a list holds
+ * them until then, so none can be collected unwatched), and a registered end
+ * that settles is unregistered at the next such round. V8 also keeps what a
+ * registry's cells hold alive through young-generation collections, so a
+ * watch lets go of `held` the moment the end's `signal` settles.
  */
 export function endWatcher<H>(onCollected: (held: H) => void): WatchEnd<H> {
   if (typeof FinalizationRegistry !== 'function') return () => noop;
@@ -98,7 +100,7 @@ export function endWatcher<H>(onCollected: (held: H) => void): WatchEnd<H> {
     if (watch.held !== undefined) onCollected(watch.held);
   });
   let waiting: Watch<H>[] = [];
-  // Registered watches whose end settled: unregistered after the flush too, not while a frame is handled.
+  // Registered watches whose end settled: unregistered at the next round, not while a frame is handled.
   let settled: Watch<H>[] = [];
   let scheduled = false;
   const housekeeping = (): void => {
@@ -120,14 +122,14 @@ export function endWatcher<H>(onCollected: (held: H) => void): WatchEnd<H> {
   const schedule = (): void => {
     if (scheduled) return;
     scheduled = true;
-    afterFlush(housekeeping);
+    unrefTimer(setTimeout(housekeeping, WATCH_DELAY_MS));
   };
   return (end, held, signal) => {
     if (signal.settled) return noop;
     const watch: Watch<H> = { held, end, registered: false };
     const n = waiting.push(watch);
     schedule();
-    // A task that runs long (a loop of microtasks) does not pile ends up unwatched.
+    // Many ends at once (a burst, or a long task) are not piled up unwatched.
     if (n >= MAX_WAITING_WATCHES) housekeeping();
     const stop = (): void => {
       if (watch.held === undefined) return;

@@ -12,6 +12,7 @@ import { PipeCore, type PipeReceiver } from '../channel/pipe.js';
 import { Queue } from '../channel/queue.js';
 import type { Receiver, Sender, WaitOptions } from '../channel/types.js';
 import { Codec, type EncodeContext, type RefKind } from '../codec/codec.js';
+import { unrefTimer } from '../schedule.js';
 import { CREDIT_DELAY_MS, CREDIT_FLUSH_SHARE, MIN_SPLIT_PAYLOAD, resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
 import { ChannelClosedError, LimitExceededError, ProtocolError, SessionClosedError } from '../errors.js';
 import {
@@ -85,10 +86,6 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
     if (d !== 0) return d;
   }
   return 0;
-}
-
-function unref(timer: unknown): void {
-  (timer as { unref?: () => void }).unref?.();
 }
 
 export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
@@ -184,7 +181,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     this.handshakeTimer = setTimeout(() => {
       this.failProtocol(new ProtocolError(`no handshake within ${this.options.handshakeTimeoutMs} ms`, { code: 'HANDSHAKE_TIMEOUT' }));
     }, this.options.handshakeTimeoutMs);
-    unref(this.handshakeTimer);
+    unrefTimer(this.handshakeTimer);
     link.start(sink);
     if (!this.verifyHello && this.phase < Phase.Closed) this.sendHello();
   }
@@ -489,7 +486,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
       this.creditTimer = undefined;
       this.flushCredits();
     }, CREDIT_DELAY_MS);
-    unref(this.creditTimer);
+    unrefTimer(this.creditTimer);
   }
 
   /**
@@ -928,7 +925,7 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
       crypto.getRandomValues(data);
       this.writeControl(encodePing(FrameType.Ping, data));
     }, interval);
-    unref(this.keepAliveTimer);
+    unrefTimer(this.keepAliveTimer);
   }
 
   private checkUsable(): void {

@@ -1,17 +1,16 @@
 /**
- * When links send what a tick wrote (afterTick) and when housekeeping runs
- * (afterFlush), in Node: after every microtask the tick chains (a handler's
- * `await send(); await close()` shares one batch), before the event loop
- * moves on to setImmediate, and housekeeping after the flushes.
+ * When links send what a tick wrote (afterTick), in Node: after every
+ * microtask the tick chains (a handler's `await send(); await close()` shares
+ * one batch), before the event loop moves on to setImmediate.
  */
 import { describe, expect, it } from 'vitest';
-import { afterFlush, afterTick } from '../../src/schedule.js';
+import { afterTick } from '../../src/schedule.js';
 
 function nextImmediate(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-describe('afterTick and afterFlush (Node)', () => {
+describe('afterTick (Node)', () => {
   it('afterTick runs after a chain of awaits started in the same tick, and before setImmediate', async () => {
     const order: string[] = [];
     setImmediate(() => order.push('setImmediate'));
@@ -25,16 +24,6 @@ describe('afterTick and afterFlush (Node)', () => {
     await chain;
     await nextImmediate();
     expect(order).toEqual(['await 0', 'await 1', 'await 2', 'await 3', 'await 4', 'afterTick', 'setImmediate']);
-  });
-
-  it('afterFlush runs after every afterTick callback of its tick, even those scheduled after it', async () => {
-    const order: string[] = [];
-    afterFlush(() => order.push('housekeeping'));
-    afterTick(() => order.push('flush 1'));
-    await null;
-    afterTick(() => order.push('flush 2'));
-    await nextImmediate();
-    expect(order).toEqual(['flush 1', 'flush 2', 'housekeeping']);
   });
 
   it('a callback that schedules more work gets it run in the same turn, in order', async () => {
