@@ -12,6 +12,7 @@ import { keepLayouts } from '../layout.js';
 import { Queue } from './queue.js';
 import type { PipeOptions, Receiver, Sender, WaitOptions } from './types.js';
 import { disposeValue } from './unclaimed.js';
+import { runHooks, settleAll, type Settler } from './waiters.js';
 
 /** Returned by `poll()` when no value is ready. */
 export const EMPTY: unique symbol = Symbol('libchan.empty');
@@ -74,7 +75,7 @@ export class PipeCore<T> {
   private readonly buf = new Queue<T>();
   private readonly sendQ = new Queue<PendingSend<T>>();
   private readonly recvQ = new Queue<ReceiveWaiter<T>>();
-  private closeWaiters: { resolve(): void; reject(reason: unknown): void }[] | undefined;
+  private closeWaiters: Settler[] | undefined;
   readonly senderClosed = new EndSignal();
   readonly receiverClosed = new EndSignal();
 
@@ -257,12 +258,12 @@ export class PipeCore<T> {
       dropped.push(pending.value);
     }
     for (const waiter of this.recvQ.drain()) waiter.onEnd(reason, false);
-    for (const w of this.closeWaiters?.splice(0) ?? []) w.reject(reason);
+    this.settleClose(reason, true);
     this.senderClosed.reject(reason);
     this.receiverClosed.reject(reason);
     disposeDropped(dropped);
     // A reset from the receiving end (e.g. an unclaimed Receiver) must reach whoever feeds this pipe.
-    for (const hook of this.stopHooks?.splice(0) ?? []) hook(reason);
+    this.runStopHooks(reason);
   }
 
   closeReceiver(reason: unknown): void {
@@ -277,13 +278,25 @@ export class PipeCore<T> {
         pending.reject(this.sendError());
         dropped.push(pending.value);
       }
-      for (const w of this.closeWaiters?.splice(0) ?? []) w.resolve();
+      this.settleClose(undefined, false);
       this.senderClosed.resolve();
     }
     for (const waiter of this.recvQ.drain()) waiter.onEnd(this.endError(), false);
     this.receiverClosed.resolve();
     disposeDropped(dropped);
-    if (!wasEnded) for (const hook of this.stopHooks?.splice(0) ?? []) hook(reason);
+    if (!wasEnded) this.runStopHooks(reason);
+  }
+
+  private settleClose(reason: unknown, failed: boolean): void {
+    const waiters = this.closeWaiters;
+    this.closeWaiters = undefined;
+    settleAll(waiters, failed, reason);
+  }
+
+  private runStopHooks(reason: unknown): void {
+    const hooks = this.stopHooks;
+    this.stopHooks = undefined;
+    runHooks(hooks, reason);
   }
 
   private sendError(): unknown {
@@ -322,10 +335,10 @@ export class PipeCore<T> {
 
   private finishClose(): void {
     this.state = State.Ended;
-    for (const w of this.closeWaiters?.splice(0) ?? []) w.resolve();
+    this.settleClose(undefined, false);
     this.senderClosed.resolve();
     if (this.buf.length === 0) {
-      for (const waiter of this.recvQ.drain()) waiter.onEnd(undefined, true);
+      if (this.recvQ.length > 0) for (const waiter of this.recvQ.drain()) waiter.onEnd(undefined, true);
       this.receiverClosed.resolve();
     }
   }

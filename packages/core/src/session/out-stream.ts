@@ -19,6 +19,7 @@ import {
   writeDataHeaderBefore,
 } from './frames.js';
 import type { Child, StreamHost, StreamSnapshot } from './host.js';
+import { runHooks, settleAll, type Settler } from '../channel/waiters.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -75,8 +76,9 @@ export class OutStream implements Child {
   private state = State.Open;
   private readonly waiting: Waiting[] = [];
   private readonly outbox = new Queue<Outgoing>();
-  private closeWaiters: { resolve(): void; reject(reason: unknown): void }[] = [];
-  private stopHooks: ((reason: unknown) => void)[] = [];
+  /** Made when first needed: most streams (a Ret) close without anyone waiting or hooked. */
+  private closeWaiters: Settler[] | undefined;
+  private stopHooks: ((reason: unknown) => void)[] | undefined;
   readonly closed = handledPromise();
   /** Bytes written on this stream and messages admitted (for the inspector). */
   messages = 0;
@@ -256,7 +258,7 @@ export class OutStream implements Child {
   }
 
   private waitClose(): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.closeWaiters.push({ resolve, reject }));
+    return new Promise<void>((resolve, reject) => (this.closeWaiters ??= []).push({ resolve, reject }));
   }
 
   /** Local abort: drops what is queued, sends RESET with the reason. */
@@ -270,7 +272,7 @@ export class OutStream implements Child {
       this.host.endLane(this.id, 'reset');
     } else this.endFrame = frame; // goes out right after the OPEN, so the peer still sees the abort
     this.host.uncount(this);
-    for (const w of this.closeWaiters.splice(0)) w.reject(reason);
+    this.settleClose(reason, true);
     this.closed.reject(reason);
     this.finish();
   }
@@ -282,16 +284,16 @@ export class OutStream implements Child {
     this.stopReason = reason;
     this.host.uncount(this);
     this.dropQueued(this.sendError(), undefined);
-    for (const w of this.closeWaiters.splice(0)) w.resolve();
+    this.settleClose(undefined, false);
     this.closed.resolve();
-    for (const hook of this.stopHooks.splice(0)) hook(reason);
+    this.runStopHooks(reason);
     this.finish();
   }
   private stopReason: unknown;
 
   addStopHook(hook: (reason: unknown) => void): void {
     if (this.state === State.Stopped) hook(this.stopReason);
-    else this.stopHooks.push(hook);
+    else (this.stopHooks ??= []).push(hook);
   }
 
   /** Its naming message was dropped undelivered. */
@@ -313,12 +315,24 @@ export class OutStream implements Child {
     this.state = State.Failed;
     this.failure = error;
     this.dropQueued(error, error);
-    for (const w of this.closeWaiters.splice(0)) w.reject(error);
+    this.settleClose(error, true);
     this.closed.reject(error);
-    for (const hook of this.stopHooks.splice(0)) hook(error);
+    this.runStopHooks(error);
     this.finish();
   }
   private failure: unknown;
+
+  private settleClose(reason: unknown, failed: boolean): void {
+    const waiters = this.closeWaiters;
+    this.closeWaiters = undefined;
+    settleAll(waiters, failed, reason);
+  }
+
+  private runStopHooks(reason: unknown): void {
+    const hooks = this.stopHooks;
+    this.stopHooks = undefined;
+    runHooks(hooks, reason);
+  }
 
   private dropQueued(sendError: unknown, childReason: unknown): void {
     for (const w of this.waiting.splice(0)) {
@@ -369,7 +383,7 @@ export class OutStream implements Child {
       host.writeData(encodeClose(this.id), this.id);
       host.endLane(this.id, 'close');
       host.uncount(this);
-      for (const w of this.closeWaiters.splice(0)) w.resolve();
+      this.settleClose(undefined, false);
       this.closed.resolve();
       this.finish();
       return;
