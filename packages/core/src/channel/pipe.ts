@@ -12,7 +12,7 @@ import { keepLayouts } from '../layout.js';
 import { Queue } from './queue.js';
 import type { PipeOptions, Receiver, Sender, WaitOptions } from './types.js';
 import { disposeValue } from './unclaimed.js';
-import { runHooks, settleAll, type Settler } from './waiters.js';
+import { RESOLVED, runHooks, settleAll, type Settler } from './waiters.js';
 
 /** Returned by `poll()` when no value is ready. */
 export const EMPTY: unique symbol = Symbol('libchan.empty');
@@ -20,7 +20,6 @@ export const EMPTY: unique symbol = Symbol('libchan.empty');
 /** Marks errors that mean "this receiver ended normally", so iteration stops quietly. */
 const kCleanEnd: unique symbol = Symbol('libchan.cleanEnd');
 
-const RESOLVED: Promise<void> = Promise.resolve();
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 const enum State {

@@ -6,6 +6,9 @@
  * its close or hooked to its stop), and whoever ends it takes the list over.
  */
 
+/** The settled promise a call returns when it is done at once (callers may test for it). */
+export const RESOLVED: Promise<void> = Promise.resolve();
+
 /** A caller waiting for an end (a close to finish). */
 export interface Settler {
   resolve(): void;

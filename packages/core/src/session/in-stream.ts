@@ -12,6 +12,7 @@ import { PipeCore, PipeReceiver, PipeSender } from '../channel/pipe.js';
 import { Queue } from '../channel/queue.js';
 import type { Receiver } from '../channel/types.js';
 import { disposeValue } from '../channel/unclaimed.js';
+import { RESOLVED } from '../channel/waiters.js';
 import { MAX_STREAM_WINDOW_SHARE } from '../config.js';
 import { ProtocolError, unclaimedError } from '../errors.js';
 import { encodeReset, FrameType, MessageFlag, StreamKind } from './frames.js';
@@ -392,7 +393,11 @@ export class InStream implements Child {
 
   private finishClean(t: Target): void {
     this.state = State.Done;
-    if (t.type === 'channel') t.sender.close().catch(() => {});
+    if (t.type === 'channel') {
+      // Closing a pipe is done at once (a Ret's): no handler, no promise to make.
+      const closing = t.sender.close();
+      if (closing !== RESOLVED) closing.catch(() => {});
+    }
     else if (t.type === 'readable') {
       t.controller.close();
       const pull = t.pull;

@@ -19,9 +19,8 @@ import {
   writeDataHeaderBefore,
 } from './frames.js';
 import type { Child, StreamHost, StreamSnapshot } from './host.js';
-import { runHooks, settleAll, type Settler } from '../channel/waiters.js';
+import { RESOLVED, runHooks, settleAll, type Settler } from '../channel/waiters.js';
 
-const RESOLVED: Promise<void> = Promise.resolve();
 
 interface Waiting {
   /** The user's end that is waiting: held so the garbage collector cannot reset it meanwhile. */
