@@ -20,6 +20,7 @@ import { MAX_ERROR_CAUSE_DEPTH, MAX_REASON_CHARS, ONE_KEY_META_CACHE, ONE_KEY_ME
 import { knownErrorClasses, ProtocolError } from '../errors.js';
 import { allocBytes, ByteReader, readText, utf8Encoder, varintSize, writeAscii, writeVarint } from './bytes.js';
 import { analyze, checkJsonDepth, Shape, type RefLeaf } from './depth.js';
+import { flatJson } from './flat.js';
 import { dropNaNReferences, escapePathKey, refAnnotations, reviveAt, validateMeta, type RefAnnotation } from './meta.js';
 
 export type RefKind = 'sender' | 'receiver' | 'readable' | 'writable';
@@ -148,6 +149,20 @@ const oneKeyMetas: Record<RefLeaf['kind'], Map<string, string>> = {
   binary: new Map(),
 };
 
+/** The meta of one reference under a top-level key ({ ...request, ret }): the same few again and again. */
+function oneKeyMeta(kind: RefLeaf['kind'], key: string): string {
+  const cache = oneKeyMetas[kind];
+  let meta = cache.get(key);
+  if (meta === undefined) {
+    meta = `{"values":{${JSON.stringify(escapePathKey(key))}:[["custom","${refNames[kind]}"]]},"v":1}`;
+    if (key.length <= ONE_KEY_META_MAX_KEY_CHARS) {
+      if (cache.size >= ONE_KEY_META_CACHE) cache.clear();
+      cache.set(key, meta);
+    }
+  }
+  return meta;
+}
+
 /**
  * superjson's meta for leaves that are all custom annotations (what
  * `refAnnotations` reads back). Built as superjson builds it, one object per
@@ -157,20 +172,7 @@ const oneKeyMetas: Record<RefLeaf['kind'], Map<string, string>> = {
 function refsMeta(leaves: readonly RefLeaf[]): string {
   const first = leaves[0] as RefLeaf;
   if (first.path.length === 0) return `{"values":[["custom","${refNames[first.kind]}"]],"v":1}`;
-  if (leaves.length === 1 && first.path.length === 1) {
-    // One reference under a top-level key ({ ...request, ret }): the same few metas again and again.
-    const key = String(first.path[0]);
-    const cache = oneKeyMetas[first.kind];
-    let meta = cache.get(key);
-    if (meta === undefined) {
-      meta = `{"values":{${JSON.stringify(escapePathKey(key))}:[["custom","${refNames[first.kind]}"]]},"v":1}`;
-      if (key.length <= ONE_KEY_META_MAX_KEY_CHARS) {
-        if (cache.size >= ONE_KEY_META_CACHE) cache.clear();
-        cache.set(key, meta);
-      }
-    }
-    return meta;
-  }
+  if (leaves.length === 1 && first.path.length === 1) return oneKeyMeta(first.kind, String(first.path[0]));
   interface Node {
     children: Map<string, Node>;
     name?: string;
@@ -233,6 +235,13 @@ export class Codec {
    * (where the session writes its frame header, saving a copy).
    */
   encode(value: unknown, ctx?: EncodeContext, headroom = 0, maxDepth = this.maxDepth): EncodedMessage {
+    // A flat request ({ i, ret }) nests two levels at most.
+    const flat = maxDepth >= 2 ? flatJson(value) : undefined;
+    if (flat !== undefined) {
+      if (flat.ref === undefined) return this.output(flat.text, undefined, noAttachments, headroom);
+      const token = this.refToken(flat.ref.kind, flat.ref.value, ctx);
+      return this.output(flat.text + token + flat.tail, oneKeyMeta(flat.ref.kind, flat.ref.key), noAttachments, headroom);
+    }
     const leaves: RefLeaf[] = [];
     const shape = analyze(value, maxDepth, leaves);
     const attachments: Uint8Array[] = [];
@@ -265,6 +274,11 @@ export class Codec {
       jsonText = out.json === undefined ? 'null' : JSON.stringify(out.json);
       metaText = out.meta === undefined ? '{}' : JSON.stringify(out.meta);
     }
+    return this.output(jsonText, metaText, attachments, headroom);
+  }
+
+  /** The payload of the JSON and meta texts and the attachments, `headroom` bytes in. */
+  private output(jsonText: string, metaText: string | undefined, attachments: Uint8Array[], headroom: number): EncodedMessage {
     // Short ASCII texts (most messages) are written straight into the output.
     if (jsonText.length + (metaText?.length ?? 0) <= DIRECT_TEXT_MAX) {
       const out = this.layout(attachments, jsonText.length, metaText?.length, headroom);
