@@ -7,7 +7,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, encodeVarint, FrameBatch, frameLength, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, allocBytes, encodeVarint, FrameBatch, frameLength, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -131,7 +131,8 @@ export class WebSocketLink implements FrameLink {
   private write(frames: BatchedFrame[]): void {
     if (this.closed || this.socket.readyState !== OPEN) return;
     try {
-      this.socket.send(joinFrames(frames));
+      // The socket only reads the batch (a browser copies it, `ws` writes it out).
+      this.socket.send(joinFrames(frames, allocBytes));
     } catch (error) {
       this.end(error);
     }

@@ -109,17 +109,25 @@ export function splitBatch(batch: Uint8Array, maxFrame = MAX_STREAM_FRAME): Uint
   return frames;
 }
 
+const newBytes = (size: number): Uint8Array => new Uint8Array(size);
+
 /** Frames up to this size are copied byte by byte when a batch is joined. */
 const SMALL_COPY_BYTES = 48;
 
-/** Prefixes each frame with its length and joins a batch into one chunk (split frames are joined here). */
-export function joinFrames(frames: readonly BatchedFrame[]): Uint8Array {
+/**
+ * Prefixes each frame with its length and joins a batch into one chunk (split frames
+ * are joined here). `alloc` gives the chunk's buffer: a link whose sink only reads it
+ * may pass `allocBytes`, whose small buffers are views of a shared slab (a small typed
+ * array of its own lives in the JS heap, and the `buffer` a socket asks for is then
+ * made and copied out).
+ */
+export function joinFrames(frames: readonly BatchedFrame[], alloc: (size: number) => Uint8Array = newBytes): Uint8Array {
   let size = 0;
   for (const f of frames) {
     const n = frameLength(f);
     size += varintSize(n) + n;
   }
-  const out = new Uint8Array(size);
+  const out = alloc(size);
   let o = 0;
   for (const f of frames) {
     o = writeVarint(out, o, frameLength(f));

@@ -7,6 +7,7 @@
  * (`write()` → false pauses data frames until 'drain').
  */
 import type { Readable, Writable } from 'node:stream';
+import { allocBytes } from '../codec/bytes.js';
 import { FrameBatch, type BatchedFrame } from '../link/batch.js';
 import { afterTick } from '../schedule.js';
 import { FrameSplitter, joinFrames } from '../link/stream.js';
@@ -66,7 +67,8 @@ export class NodeStreamLink implements FrameLink {
 
   private write(frames: BatchedFrame[]): void {
     if (this.closed) return;
-    if (!this.output.write(joinFrames(frames)) && !this.waitingDrain) {
+    // The stream only reads the batch: a slab view for a small one (see joinFrames).
+    if (!this.output.write(joinFrames(frames, allocBytes)) && !this.waitingDrain) {
       this.waitingDrain = true;
       this.output.once('drain', () => {
         this.waitingDrain = false;

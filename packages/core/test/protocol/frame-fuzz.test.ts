@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { allocBytes } from '../../src/codec/bytes.js';
 import { Codec } from '../../src/codec/codec.js';
 import { ProtocolError, SessionClosedError } from '../../src/errors.js';
 import { FrameSplitter, joinFrames, splitBatch } from '../../src/link/stream.js';
@@ -84,6 +85,14 @@ describe('byte-link frame splitter', () => {
         const mixed = picks.map(([f, cut, split]) => (split ? { head: f.subarray(0, cut % (f.byteLength + 1)), body: f.subarray(cut % (f.byteLength + 1)) } : f));
         expect(Array.from(joinFrames(mixed))).toEqual(Array.from(joinFrames(whole)));
         expect(splitBatch(joinFrames(mixed)).map((f) => Array.from(f))).toEqual(whole.map((f) => Array.from(f)));
+        // Joined into a slab view (what the WebSocket and Node stream links pass): the same bytes, only its own.
+        const before = allocBytes(8);
+        before.fill(0xee);
+        const intoSlab = joinFrames(mixed, allocBytes);
+        const after = allocBytes(8);
+        after.fill(0xdd);
+        expect(Array.from(intoSlab)).toEqual(Array.from(joinFrames(whole)));
+        expect(Array.from(before)).toEqual(new Array(8).fill(0xee));
       }),
       { numRuns: 300 },
     );
