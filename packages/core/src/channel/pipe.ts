@@ -12,7 +12,7 @@ import { keepLayouts } from '../layout.js';
 import { Queue } from './queue.js';
 import type { PipeOptions, Receiver, Sender, WaitOptions } from './types.js';
 import { disposeValue } from './unclaimed.js';
-import { RESOLVED, runHooks, settleAll, type Settler } from './waiters.js';
+import { EndWaiters, RESOLVED } from './waiters.js';
 
 /** Returned by `poll()` when no value is ready. */
 export const EMPTY: unique symbol = Symbol('libchan.empty');
@@ -74,7 +74,8 @@ export class PipeCore<T> {
   private readonly buf = new Queue<T>();
   private readonly sendQ = new Queue<PendingSend<T>>();
   private readonly recvQ = new Queue<ReceiveWaiter<T>>();
-  private closeWaiters: Settler[] | undefined;
+  /** Who waits for a close and who is hooked to the stop: made when the first comes. */
+  private ends: EndWaiters | undefined;
   readonly senderClosed = new EndSignal();
   readonly receiverClosed = new EndSignal();
 
@@ -85,11 +86,9 @@ export class PipeCore<T> {
     return this.buf.length + this.sendQ.length;
   }
 
-  private stopHooks: ((reason: unknown) => void)[] | undefined;
-
   onStop(callback: (reason: unknown) => void): void {
     if (this.state === State.ReceiverClosed) callback(this.reason);
-    else (this.stopHooks ??= []).push(callback);
+    else (this.ends ??= new EndWaiters()).hook(callback);
   }
 
   /** Delivers without waiting when a receive is waiting or the buffer has room. */
@@ -257,12 +256,12 @@ export class PipeCore<T> {
       dropped.push(pending.value);
     }
     for (const waiter of this.recvQ.drain()) waiter.onEnd(reason, false);
-    this.settleClose(reason, true);
+    this.ends?.settle(true, reason);
     this.senderClosed.reject(reason);
     this.receiverClosed.reject(reason);
     disposeDropped(dropped);
     // A reset from the receiving end (e.g. an unclaimed Receiver) must reach whoever feeds this pipe.
-    this.runStopHooks(reason);
+    this.ends?.runHooks(reason);
   }
 
   closeReceiver(reason: unknown): void {
@@ -277,26 +276,15 @@ export class PipeCore<T> {
         pending.reject(this.sendError());
         dropped.push(pending.value);
       }
-      this.settleClose(undefined, false);
+      this.ends?.settle(false);
       this.senderClosed.resolve();
     }
     for (const waiter of this.recvQ.drain()) waiter.onEnd(this.endError(), false);
     this.receiverClosed.resolve();
     disposeDropped(dropped);
-    if (!wasEnded) this.runStopHooks(reason);
+    if (!wasEnded) this.ends?.runHooks(reason);
   }
 
-  private settleClose(reason: unknown, failed: boolean): void {
-    const waiters = this.closeWaiters;
-    this.closeWaiters = undefined;
-    settleAll(waiters, failed, reason);
-  }
-
-  private runStopHooks(reason: unknown): void {
-    const hooks = this.stopHooks;
-    this.stopHooks = undefined;
-    runHooks(hooks, reason);
-  }
 
   private sendError(): unknown {
     switch (this.state) {
@@ -312,9 +300,7 @@ export class PipeCore<T> {
   }
 
   private waitClose(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      (this.closeWaiters ??= []).push({ resolve, reject });
-    });
+    return (this.ends ??= new EndWaiters()).wait();
   }
 
   /** Moves waiting sends into free buffer slots (they resolve: their value is in). */
@@ -334,7 +320,7 @@ export class PipeCore<T> {
 
   private finishClose(): void {
     this.state = State.Ended;
-    this.settleClose(undefined, false);
+    this.ends?.settle(false);
     this.senderClosed.resolve();
     if (this.buf.length === 0) {
       if (this.recvQ.length > 0) for (const waiter of this.recvQ.drain()) waiter.onEnd(undefined, true);

@@ -1,31 +1,54 @@
 // @ts-self-types="./waiters.d.ts"
 
 /**
- * Lists of waiting callers and hooks that most channels never make: a field
- * holds one only once something waits (a Ret closes without anyone waiting on
- * its close or hooked to its stop), and whoever ends it takes the list over.
+ * Who waits for a channel's close to finish and who is hooked to its stop:
+ * most channels never have either (a Ret closes without anyone waiting on the
+ * close or hooked to the stop), so their owners make an EndWaiters only when
+ * the first one comes, and every list is made only when needed.
  */
+
+import { keepLayouts } from '../layout.js';
 
 /** The settled promise a call returns when it is done at once (callers may test for it). */
 export const RESOLVED: Promise<void> = Promise.resolve();
 
-/** A caller waiting for an end (a close to finish). */
-export interface Settler {
+interface Settler {
   resolve(): void;
   reject(reason: unknown): void;
 }
 
-/** Settles every waiter of a list the caller took over (undefined: none waited). */
-export function settleAll(waiters: readonly Settler[] | undefined, failed: boolean, reason?: unknown): void {
-  if (waiters === undefined) return;
-  for (const w of waiters) {
-    if (failed) w.reject(reason);
-    else w.resolve();
+export class EndWaiters {
+  private waiters: Settler[] | undefined;
+  private hooks: ((reason: unknown) => void)[] | undefined;
+
+  /** A promise settled by the next `settle`. */
+  wait(): Promise<void> {
+    return new Promise<void>((resolve, reject) => (this.waiters ??= []).push({ resolve, reject }));
+  }
+
+  /** Settles (and forgets) everyone waiting. */
+  settle(failed: boolean, reason?: unknown): void {
+    const waiters = this.waiters;
+    if (waiters === undefined) return;
+    this.waiters = undefined;
+    for (const w of waiters) {
+      if (failed) w.reject(reason);
+      else w.resolve();
+    }
+  }
+
+  hook(callback: (reason: unknown) => void): void {
+    (this.hooks ??= []).push(callback);
+  }
+
+  /** Runs (and forgets) every hook. */
+  runHooks(reason: unknown): void {
+    const hooks = this.hooks;
+    if (hooks === undefined) return;
+    this.hooks = undefined;
+    for (const hook of hooks) hook(reason);
   }
 }
 
-/** Runs every hook of a list the caller took over (undefined: none was added). */
-export function runHooks(hooks: readonly ((reason: unknown) => void)[] | undefined, reason: unknown): void {
-  if (hooks === undefined) return;
-  for (const hook of hooks) hook(reason);
-}
+// A Ret's pipe makes one, for the stop hook of the stream that feeds it (see keepLayouts).
+keepLayouts(new EndWaiters());

@@ -19,7 +19,7 @@ import {
   writeDataHeaderBefore,
 } from './frames.js';
 import type { Child, StreamHost, StreamSnapshot } from './host.js';
-import { RESOLVED, runHooks, settleAll, type Settler } from '../channel/waiters.js';
+import { EndWaiters, RESOLVED } from '../channel/waiters.js';
 
 
 interface Waiting {
@@ -75,9 +75,8 @@ export class OutStream implements Child {
   private state = State.Open;
   private readonly waiting: Waiting[] = [];
   private readonly outbox = new Queue<Outgoing>();
-  /** Made when first needed: most streams (a Ret) close without anyone waiting or hooked. */
-  private closeWaiters: Settler[] | undefined;
-  private stopHooks: ((reason: unknown) => void)[] | undefined;
+  /** Who waits for the close and who is hooked to a STOP: made when the first comes (a Ret has neither). */
+  private ends: EndWaiters | undefined;
   readonly closed = handledPromise();
   /** Bytes written on this stream and messages admitted (for the inspector). */
   messages = 0;
@@ -257,7 +256,7 @@ export class OutStream implements Child {
   }
 
   private waitClose(): Promise<void> {
-    return new Promise<void>((resolve, reject) => (this.closeWaiters ??= []).push({ resolve, reject }));
+    return (this.ends ??= new EndWaiters()).wait();
   }
 
   /** Local abort: drops what is queued, sends RESET with the reason. */
@@ -271,7 +270,7 @@ export class OutStream implements Child {
       this.host.endLane(this.id, 'reset');
     } else this.endFrame = frame; // goes out right after the OPEN, so the peer still sees the abort
     this.host.uncount(this);
-    this.settleClose(reason, true);
+    this.ends?.settle(true, reason);
     this.closed.reject(reason);
     this.finish();
   }
@@ -283,16 +282,16 @@ export class OutStream implements Child {
     this.stopReason = reason;
     this.host.uncount(this);
     this.dropQueued(this.sendError(), undefined);
-    this.settleClose(undefined, false);
+    this.ends?.settle(false);
     this.closed.resolve();
-    this.runStopHooks(reason);
+    this.ends?.runHooks(reason);
     this.finish();
   }
   private stopReason: unknown;
 
   addStopHook(hook: (reason: unknown) => void): void {
     if (this.state === State.Stopped) hook(this.stopReason);
-    else (this.stopHooks ??= []).push(hook);
+    else (this.ends ??= new EndWaiters()).hook(hook);
   }
 
   /** Its naming message was dropped undelivered. */
@@ -314,24 +313,13 @@ export class OutStream implements Child {
     this.state = State.Failed;
     this.failure = error;
     this.dropQueued(error, error);
-    this.settleClose(error, true);
+    this.ends?.settle(true, error);
     this.closed.reject(error);
-    this.runStopHooks(error);
+    this.ends?.runHooks(error);
     this.finish();
   }
   private failure: unknown;
 
-  private settleClose(reason: unknown, failed: boolean): void {
-    const waiters = this.closeWaiters;
-    this.closeWaiters = undefined;
-    settleAll(waiters, failed, reason);
-  }
-
-  private runStopHooks(reason: unknown): void {
-    const hooks = this.stopHooks;
-    this.stopHooks = undefined;
-    runHooks(hooks, reason);
-  }
 
   private dropQueued(sendError: unknown, childReason: unknown): void {
     for (const w of this.waiting.splice(0)) {
@@ -382,7 +370,7 @@ export class OutStream implements Child {
       host.writeData(encodeClose(this.id), this.id);
       host.endLane(this.id, 'close');
       host.uncount(this);
-      this.settleClose(undefined, false);
+      this.ends?.settle(false);
       this.closed.resolve();
       this.finish();
       return;
