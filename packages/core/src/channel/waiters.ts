@@ -1,10 +1,10 @@
 // @ts-self-types="./waiters.d.ts"
 
 /**
- * Who waits for a channel's close to finish and who is hooked to its stop:
- * most channels never have either (a Ret closes without anyone waiting on the
- * close or hooked to the stop), so their owners make an EndWaiters only when
- * the first one comes, and every list is made only when needed.
+ * Who waits for a channel's close to finish and who is hooked to its stop.
+ * Many channels have neither (the stream a server answers a Ret on), and a
+ * close is rarely waited for, so owners make an EndWaiters only when the
+ * first one comes, and each list only when needed.
  */
 
 import { keepLayouts } from '../layout.js';
