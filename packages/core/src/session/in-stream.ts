@@ -178,6 +178,12 @@ export class InStream implements Child {
   private complete(payload: Uint8Array, size: number): void {
     const value = this.host.decodeMessage(payload, this);
     this.messages++;
+    // Taken at once by a waiting receive (a reply into its Ret): no queue entry.
+    const t = this.target;
+    if (this.queue.length === 0 && t?.type === 'channel' && this.schema === undefined && !this.delivering && this.state !== State.Done && t.sender[kOffer](value)) {
+      this.consumed(size);
+      return;
+    }
     this.queue.push({ value, size });
     this.deliver();
   }

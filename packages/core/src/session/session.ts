@@ -11,7 +11,7 @@ import { AbstractReceiver, AbstractSender, handledPromise, kDetach, kIsTransferr
 import { PipeCore, type PipeReceiver } from '../channel/pipe.js';
 import { Queue } from '../channel/queue.js';
 import type { Receiver, Sender, WaitOptions } from '../channel/types.js';
-import { Codec, type EncodeContext, type RefKind } from '../codec/codec.js';
+import { Codec, type DecodeContext, type EncodeContext, type RefKind } from '../codec/codec.js';
 import { unrefTimer } from '../schedule.js';
 import { CREDIT_DELAY_MS, CREDIT_FLUSH_SHARE, MIN_SPLIT_PAYLOAD, resolveOptions, type ResolvedOptions, type SessionOptions } from '../config.js';
 import { ChannelClosedError, LimitExceededError, ProtocolError, SessionClosedError } from '../errors.js';
@@ -444,10 +444,21 @@ export class Session implements StreamHost, InStreamDecoder, AsyncDisposable {
     else this.peerOpened--;
   }
 
+  /** The stream whose message is being decoded (a stack slot, as encodingRefs). */
+  private decodingStream: InStream | undefined;
+  private readonly decodeContext: DecodeContext = {
+    resolve: (kind, token) => this.claim(kind, token, this.decodingStream as InStream),
+  };
+
   decodeMessage(payload: Uint8Array, stream: InStream): unknown {
-    const value = this.codec.decode(payload, {
-      resolve: (kind, token) => this.claim(kind, token, stream),
-    });
+    const outer = this.decodingStream;
+    this.decodingStream = stream;
+    let value: unknown;
+    try {
+      value = this.codec.decode(payload, this.decodeContext);
+    } finally {
+      this.decodingStream = outer;
+    }
     // Streams announced for this message but not named in it: the peer will never use them.
     if (stream.children.length > 0) {
       for (const child of stream.children.splice(0)) {
