@@ -134,7 +134,7 @@ const server = createServer(async (req, res) => {
           method,
           503,
           { 'content-type': 'text/plain; charset=utf-8' },
-          'The demo page is not built yet: run `npx -y pnpm@12.4.2 run demo` (or `npx vite build apps/demo`) from the repository root.\n',
+          'The demo page is not built yet: run `npx -y pnpm@12.4.2 start` (or `npx vite build apps/demo`) from the repository root.\n',
         );
       } else {
         send(res, method, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found\n');
