@@ -117,18 +117,25 @@ export function positionedBytes(total: number, chunkBytes = 64 * 1024): Readable
   });
 }
 
+/** Reads a byte stream to its end, handing each chunk to `onChunk`. */
+async function eachChunk(readable: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  const reader = readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    onChunk(value);
+  }
+}
+
 /** Reads a `positionedBytes` stream to its end: the bytes, and how many are not what was sent; `onChunk` runs after each read. */
 export async function readPositioned(readable: ReadableStream<Uint8Array>, onChunk?: () => void): Promise<{ bytes: number; wrong: number }> {
   let bytes = 0;
   let wrong = 0;
-  const reader = readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  await eachChunk(readable, (value) => {
     for (let i = 0; i < value.byteLength; i++) if (value[i] !== (bytes + i) % 251) wrong++;
     bytes += value.byteLength;
     onChunk?.();
-  }
+  });
   return { bytes, wrong };
 }
 
@@ -137,15 +144,12 @@ export async function drainBytes(readable: ReadableStream<Uint8Array>): Promise<
   const h = createHash('sha256');
   let length = 0;
   let chunks = 0;
-  const reader = readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  await eachChunk(readable, (value) => {
     expect(value).toBeInstanceOf(Uint8Array);
     h.update(value);
     length += value.byteLength;
     chunks++;
-  }
+  });
   return { length, sha256: h.digest('hex'), chunks };
 }
 
