@@ -22,7 +22,7 @@ export interface RefLeaf {
 }
 
 /** The reference kind of an object the codec sends out of the JSON, if it is one. */
-function leafKind(obj: object): LeafKind | undefined {
+export function leafKind(obj: object): LeafKind | undefined {
   if (obj instanceof AbstractSender) return 'sender';
   if (obj instanceof AbstractReceiver) return 'receiver';
   if (obj instanceof ArrayBuffer || ArrayBuffer.isView(obj)) return 'binary';

@@ -9,8 +9,8 @@
  * text is the one the general way writes: keys in Object.keys order, numbers
  * as JSON writes them (test/codec/flat.test.ts checks it against JSON.stringify).
  */
-import { AbstractReceiver, AbstractSender } from '../channel/ends.js';
 import type { RefKind } from './codec.js';
+import { leafKind } from './depth.js';
 
 /** More keys than this take the general way (a record, not a request). */
 const FLAT_MAX_KEYS = 16;
@@ -24,15 +24,6 @@ export interface FlatJson {
   tail: string;
   /** The one reference, if any. */
   ref: { key: string; kind: RefKind; value: object } | undefined;
-}
-
-/** The reference kind of a channel end or stream (binary is not flat: it travels as an attachment). */
-function refKind(v: object): RefKind | undefined {
-  if (v instanceof AbstractSender) return 'sender';
-  if (v instanceof AbstractReceiver) return 'receiver';
-  if (typeof ReadableStream !== 'undefined' && v instanceof ReadableStream) return 'readable';
-  if (typeof WritableStream !== 'undefined' && v instanceof WritableStream) return 'writable';
-  return undefined;
 }
 
 /** Printable ASCII without '"' or '\\': written between quotes as it is. */
@@ -79,8 +70,9 @@ export function flatJson(value: unknown): FlatJson | undefined {
           text += 'null';
           break;
         }
-        const kind = ref === undefined ? refKind(v) : undefined;
-        if (kind === undefined) return undefined;
+        // One channel or stream; binary travels as an attachment, the general way.
+        const kind = ref === undefined ? leafKind(v) : undefined;
+        if (kind === undefined || kind === 'binary') return undefined;
         ref = { key, kind, value: v };
         head = text;
         text = '';
