@@ -149,6 +149,17 @@ export const MAX_WAITING_WATCHES = 1024;
 export const LINK_HIGH_WATER_BYTES = 1024 * 1024;
 export const LINK_LOW_WATER_BYTES = 256 * 1024;
 
+/**
+ * Batches of REUSED_BATCH_MIN_BYTES and more are joined into reused buffers of
+ * REUSED_BATCH_BYTES where the socket says when it is done with one (`ws`'s send callback,
+ * a Node stream's write callback); at most REUSED_BATCHES_KEPT wait, process-wide. A
+ * fresh buffer per big batch is memory only a GC gives back, and in a busy process each
+ * one brings the next major GC closer (docs/BENCHMARKS.md, 2026-11-26 fifth pass).
+ */
+export const REUSED_BATCH_MIN_BYTES = 64 * 1024;
+export const REUSED_BATCH_BYTES = 1024 * 1024;
+export const REUSED_BATCHES_KEPT = 4;
+
 const minimums: Record<keyof typeof ceilings, number> = {
   maxMessageBytes: 1024,
   maxChannels: 1,

@@ -17,6 +17,6 @@ export { sessionPair, memoryLinkPair } from './link/memory.js';
 export { connectPort, type DomPortLike, type MessagePortLike, type NodePortLike } from './link/port.js';
 export { connectStream, FrameSplitter, joinFrames, MAX_STREAM_FRAME, splitBatch, type ByteStreamPair } from './link/stream.js';
 export { afterTick, microtask } from './schedule.js';
-export { FrameBatch, frameLength, type BatchedFrame, type SplitFrame } from './link/batch.js';
+export { batchBuffer, FrameBatch, frameLength, isReusedBatch, releaseBatch, type BatchedFrame, type SplitFrame } from './link/batch.js';
 export { adoptSession } from './link/adopt.js';
 export { allocBytes, encodeVarint, ownsBuffer, reasonText } from './codec/bytes.js';

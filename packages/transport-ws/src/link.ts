@@ -7,7 +7,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, allocBytes, encodeVarint, FrameBatch, frameLength, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, allocBytes, batchBuffer, encodeVarint, FrameBatch, frameLength, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, releaseBatch, isReusedBatch, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -57,15 +57,19 @@ const DRAIN_POLL_MS = 4;
 /** A WebSocket close reason is at most 123 bytes of UTF-8. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
-/** `ws`'s own events (Node): a message arrives as its data and whether it was binary. */
-interface WsEmitter {
+/**
+ * `ws` in Node: a message arrives as its data and whether it was binary, and `send` calls
+ * back once the data is written out (or dropped), after which the batch may be reused.
+ */
+interface WsSocket {
   on(type: 'message', listener: (data: unknown, isBinary: boolean) => void): void;
+  send(data: Uint8Array, callback: (error?: Error) => void): void;
 }
 
-/** The socket as a `ws` EventEmitter (it has `on` and `terminate`), or undefined for any other kind. */
-function wsEmitter(socket: WebSocketLike): WsEmitter | undefined {
-  const s = socket as Partial<WsEmitter> & { terminate?: unknown };
-  return typeof s.on === 'function' && typeof s.terminate === 'function' ? (s as WsEmitter) : undefined;
+/** The socket as a `ws` WebSocket (it has `on` and `terminate`), or undefined for any other kind. */
+function asWs(socket: WebSocketLike): WsSocket | undefined {
+  const s = socket as Partial<WsSocket> & { terminate?: unknown };
+  return typeof s.on === 'function' && typeof s.terminate === 'function' ? (s as WsSocket) : undefined;
 }
 
 export class WebSocketLink implements FrameLink {
@@ -74,6 +78,8 @@ export class WebSocketLink implements FrameLink {
   private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick);
   private closed = false;
   private pausedTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The socket as `ws`, whose send reports when a batch's buffer is free again. */
+  private readonly ws: WsSocket | undefined;
 
   /** Messages that arrived before the session started (a server's HELLO can ride in with the upgrade). */
   private early: unknown[] | undefined = [];
@@ -86,9 +92,9 @@ export class WebSocketLink implements FrameLink {
       if (this.early) this.early.push(data);
       else this.onMessage(data);
     };
-    const emitter = wsEmitter(socket);
+    this.ws = asWs(socket);
     // `ws` wraps every message in a MessageEvent for addEventListener: its own event is cheaper.
-    if (emitter) emitter.on('message', (data, isBinary) => received(isBinary ? data : String(data)));
+    if (this.ws) this.ws.on('message', (data, isBinary) => received(isBinary ? data : String(data)));
     else socket.addEventListener('message', (event) => received(event.data));
     socket.addEventListener('close', (event) => {
       if (this.closed) return;
@@ -131,8 +137,15 @@ export class WebSocketLink implements FrameLink {
   private write(frames: BatchedFrame[]): void {
     if (this.closed || this.socket.readyState !== OPEN) return;
     try {
-      // The socket only reads the batch (a browser copies it, `ws` writes it out).
-      this.socket.send(joinFrames(frames, allocBytes));
+      if (this.ws) {
+        // `ws` holds the batch until it is written: a big one goes back to be reused then.
+        const batch = joinFrames(frames, batchBuffer);
+        if (isReusedBatch(batch)) this.ws.send(batch, () => releaseBatch(batch));
+        else this.socket.send(batch);
+      } else {
+        // The socket only reads the batch (a browser copies it).
+        this.socket.send(joinFrames(frames, allocBytes));
+      }
     } catch (error) {
       this.end(error);
     }

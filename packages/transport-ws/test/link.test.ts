@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { MAX_STREAM_FRAME, SessionClosedError, splitBatch, type Receiver } from '../../core/src/index.js';
 import { positionedBytes, readPositioned, until } from '../../core/test/session/helpers.js';
 import { decodeFrame, FrameType } from '../../core/src/session/frames.js';
-import { acceptWebSocket, WebSocketCloseError, type WebSocketLike } from '../src/node.js';
+import { acceptWebSocket, WebSocketCloseError, WebSocketLink, type WebSocketLike } from '../src/node.js';
 import { connect, countingWebSocket, listen, roundTrip, serveRet, turns, within, type Listener, type Request, type Session } from './helpers.js';
 
 vi.mock('@libchan/core', () => import('../../core/src/index.js'));
@@ -169,7 +169,74 @@ describe('WebSocket link: large batches', () => {
     const sizes = counter.sent.slice(before).map((m) => m.byteLength);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_STREAM_FRAME);
     expect(Math.max(...sizes), 'batches carry several 64 KiB frames').toBeGreaterThan(512 * 1024);
+    // Big batches reuse buffers: fewer buffers than batches carried them.
+    const big = counter.sent.slice(before).filter((m) => m.byteLength >= 64 * 1024);
+    expect(big.length).toBeGreaterThan(4);
+    expect(new Set(big.map((m) => m.buffer)).size, 'buffers for the big batches').toBeLessThan(big.length);
   }, 30_000);
+
+  it('a big batch\'s buffer goes back only when `ws` calls back: batches it has not written never share memory', () => {
+    const sends: { data: Uint8Array; written: () => void }[] = [];
+    // The surface of a `ws` WebSocket the link uses (`on` and `terminate` make it `ws`), with writes held until the test completes them.
+    const socket = {
+      readyState: 1,
+      binaryType: 'nodebuffer',
+      bufferedAmount: 0,
+      send: (data: Uint8Array, written: () => void) => void sends.push({ data, written }),
+      close: () => {},
+      addEventListener: () => {},
+      on: () => {},
+      terminate: () => {},
+    };
+    const link = new WebSocketLink(socket as unknown as WebSocketLike);
+    link.start({ frame: () => {}, drain: () => {}, end: () => {} });
+    const batch = (fill: number): void => {
+      link.sendSplit(new Uint8Array([fill]), new Uint8Array(200 * 1024).fill(fill));
+      link.flush();
+    };
+    for (let i = 0; i < 6; i++) batch(i);
+    expect(sends).toHaveLength(6);
+    expect(new Set(sends.map((s) => s.data.buffer)).size, 'six batches not yet written').toBe(6);
+    sends[2]!.written();
+    batch(6);
+    expect(sends[6]!.data.buffer, 'the one written batch\'s buffer carries the next').toBe(sends[2]!.data.buffer);
+    batch(7);
+    expect(sends.slice(0, 7).map((s) => s.data.buffer)).not.toContain(sends[7]!.data.buffer);
+    // Each batch still holds its own bytes: nothing written over one `ws` has not written.
+    for (const [i, { data }] of sends.entries()) if (i !== 2) expect(data[data.byteLength - 1], `batch ${i}`).toBe(i);
+    link.close();
+  });
+
+  it('server → client (unmasked: `ws` writes the batch itself) while the client\'s TCP reading is paused: every byte arrives as sent', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    wsServers.push(wss);
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    let accepted!: (pair: { socket: WsSocket; session: Session }) => void;
+    const serverSide = new Promise<{ socket: WsSocket; session: Session }>((resolve) => (accepted = resolve));
+    wss.on('connection', (socket) => accepted({ socket, session: acceptWebSocket(socket as unknown as WebSocketLike) as unknown as Session }));
+    const counter = countingWebSocket();
+    // The client grants a window bigger than the stream: only the sockets hold the server back.
+    const window = 32 * 1024 * 1024;
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    const client = await within(connect(url, { WebSocket: counter.ctor, initialWindowBytes: window, sessionWindowBytes: 2 * window }), 10_000, 'connect');
+    clients.push(client);
+    const { socket, session: server } = await within(serverSide, 10_000, 'server session');
+    const tx = await server.openSender<{ body: ReadableStream<Uint8Array> }>();
+    const rx = await client.accept<{ body: ReadableStream<Uint8Array> }>();
+    const tcp = (counter.sockets[0] as unknown as { _socket: Socket })._socket;
+    tcp.pause();
+    const total = 24 * 1024 * 1024;
+    await tx.send({ body: positionedBytes(total) });
+    // The kernel's buffers are full and `ws` holds batches it has not written yet.
+    await until(() => socket.bufferedAmount > 512 * 1024, 'batches waiting in ws', { ms: 10_000 });
+    await turns(20);
+    tcp.resume();
+    const received = (await within(rx.receive(), 10_000, 'the message')).body;
+    const { bytes, wrong } = await within(readPositioned(received), 20_000, 'the stream');
+    expect(bytes).toBe(total);
+    expect(wrong).toBe(0);
+    server.abort();
+  }, 40_000);
 });
 
 describe('WebSocket link: backpressure', () => {

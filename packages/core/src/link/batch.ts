@@ -5,6 +5,8 @@
  * (MessagePort, WebSocket, BroadcastChannel, byte streams) batches this way,
  * so many small messages cost one postMessage / WebSocket message / write.
  */
+import { allocBytes } from '../codec/bytes.js';
+import { REUSED_BATCH_BYTES, REUSED_BATCH_MIN_BYTES, REUSED_BATCHES_KEPT } from '../config.js';
 import { microtask } from '../schedule.js';
 
 /** A frame as its header and the payload after it (FrameLink.sendSplit), joined when the batch is. */
@@ -63,4 +65,35 @@ export class FrameBatch<F extends BatchedFrame = Uint8Array> {
     this.frames = [];
     this.bytes = 0;
   }
+}
+
+/** Buffers of REUSED_BATCH_BYTES waiting for the next big batch, and every one made (they alone go back). */
+const reusable: ArrayBuffer[] = [];
+const reusableBuffers = new WeakSet<ArrayBuffer>();
+
+/**
+ * A buffer for a batch of `size` bytes that is handed back with `releaseBatch` once the
+ * socket is done with it: a view of a reused buffer for a big batch, else `allocBytes`.
+ * Pass it as joinFrames's `alloc` where the socket reports when it has written a batch.
+ */
+export function batchBuffer(size: number): Uint8Array {
+  if (size < REUSED_BATCH_MIN_BYTES || size > REUSED_BATCH_BYTES) return allocBytes(size);
+  let buffer = reusable.pop();
+  if (buffer === undefined) {
+    buffer = new ArrayBuffer(REUSED_BATCH_BYTES);
+    reusableBuffers.add(buffer);
+  }
+  return new Uint8Array(buffer, 0, size);
+}
+
+/** True when `batch` lives in a reused buffer: the socket must call `releaseBatch` when done with it. */
+export function isReusedBatch(batch: Uint8Array): boolean {
+  return reusableBuffers.has(batch.buffer as ArrayBuffer);
+}
+
+/** The socket is done with `batch` (written out or dropped): its buffer may carry the next one. */
+export function releaseBatch(batch: Uint8Array): void {
+  const buffer = batch.buffer as ArrayBuffer;
+  if (!reusableBuffers.has(buffer) || reusable.length >= REUSED_BATCHES_KEPT || reusable.includes(buffer)) return;
+  reusable.push(buffer);
 }

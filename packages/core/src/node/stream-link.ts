@@ -7,8 +7,7 @@
  * (`write()` → false pauses data frames until 'drain').
  */
 import type { Readable, Writable } from 'node:stream';
-import { allocBytes } from '../codec/bytes.js';
-import { FrameBatch, type BatchedFrame } from '../link/batch.js';
+import { batchBuffer, FrameBatch, isReusedBatch, releaseBatch, type BatchedFrame } from '../link/batch.js';
 import { afterTick } from '../schedule.js';
 import { FrameSplitter, joinFrames } from '../link/stream.js';
 import { ProtocolError } from '../errors.js';
@@ -67,8 +66,11 @@ export class NodeStreamLink implements FrameLink {
 
   private write(frames: BatchedFrame[]): void {
     if (this.closed) return;
-    // The stream only reads the batch: a slab view for a small one (see joinFrames).
-    if (!this.output.write(joinFrames(frames, allocBytes)) && !this.waitingDrain) {
+    // The stream only reads the batch: a slab view for a small one (see joinFrames), a
+    // reused buffer for a big one, free again once the stream has written it.
+    const batch = joinFrames(frames, batchBuffer);
+    const more = isReusedBatch(batch) ? this.output.write(batch, () => releaseBatch(batch)) : this.output.write(batch);
+    if (!more && !this.waitingDrain) {
       this.waitingDrain = true;
       this.output.once('drain', () => {
         this.waitingDrain = false;

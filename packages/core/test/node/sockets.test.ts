@@ -150,3 +150,42 @@ describe('Unix socket files', () => {
     expect(existsSync(path)).toBe(false);
   });
 });
+
+describe('NodeStreamLink: reused batch buffers', () => {
+  it('a big batch\'s buffer goes back only when the stream has written it: writes still pending never share memory', async () => {
+    const { PassThrough, Writable } = await import('node:stream');
+    const { NodeStreamLink } = await import('../../src/node/index.js');
+    const writes: { chunk: Uint8Array; written: () => void }[] = [];
+    // A real Writable whose writes complete when the test says (a socket the kernel has not drained).
+    const output = new Writable({
+      highWaterMark: 64 * 1024 * 1024,
+      writev(chunks, callback) {
+        for (const [i, { chunk }] of chunks.entries()) writes.push({ chunk, written: i === chunks.length - 1 ? () => callback() : () => {} });
+      },
+      write(chunk, _encoding, callback) {
+        writes.push({ chunk, written: () => callback() });
+      },
+    });
+    const link = new NodeStreamLink(new PassThrough(), output);
+    link.start({ frame: () => {}, drain: () => {}, end: () => {} });
+    const batch = (fill: number): void => {
+      link.sendSplit(new Uint8Array([fill]), new Uint8Array(200 * 1024).fill(fill));
+      link.flush();
+    };
+    batch(0);
+    // The first write is in progress; the stream queues the next ones with their callbacks.
+    for (let i = 1; i < 4; i++) batch(i);
+    const queued = (): Uint8Array[] => [...writes.map((w) => w.chunk), ...((output as unknown as { writableBuffer: { chunk: Uint8Array }[] }).writableBuffer ?? []).map((w) => w.chunk)];
+    expect(new Set(queued().map((c) => c.buffer)).size, 'four batches not yet written').toBe(4);
+    // Completing the first write lets the stream hand it back (its callback runs on a later tick).
+    const first = writes[0]!.chunk.buffer;
+    writes[0]!.written();
+    await new Promise((resolve) => setImmediate(resolve));
+    batch(4);
+    const all = queued();
+    expect(all.some((c) => c.buffer === first && c[c.byteLength - 1] === 4), 'the written batch\'s buffer carries the next').toBe(true);
+    // The batches still waiting hold their own bytes.
+    for (const c of all) expect([1, 2, 3, 4]).toContain(c[c.byteLength - 1]);
+    link.close(new Error('test over'));
+  });
+});
