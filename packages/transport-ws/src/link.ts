@@ -7,7 +7,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, allocBytes, batchBuffer, encodeVarint, FrameBatch, frameLength, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, releaseBatch, isReusedBatch, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, allocBytes, batchBuffer, encodeVarint, FrameBatch, frameLength, isReusedBatch, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, releaseBatch, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {

@@ -88,7 +88,7 @@ export function batchBuffer(size: number): Uint8Array {
 
 /** True when `batch` lives in a reused buffer: the socket must call `releaseBatch` when done with it. */
 export function isReusedBatch(batch: Uint8Array): boolean {
-  return reusableBuffers.has(batch.buffer as ArrayBuffer);
+  return batch.byteLength >= REUSED_BATCH_MIN_BYTES && reusableBuffers.has(batch.buffer as ArrayBuffer);
 }
 
 /** The socket is done with `batch` (written out or dropped): its buffer may carry the next one. */
