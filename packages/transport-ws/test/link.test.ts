@@ -207,6 +207,35 @@ describe('WebSocket link: large batches', () => {
     link.close();
   });
 
+  it('with permessage-deflate (`ws` compresses later, holding the batch meanwhile): 8 MiB each way arrive as sent', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
+    wsServers.push(wss);
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    let accepted!: (session: Session) => void;
+    const serverSide = new Promise<Session>((resolve) => (accepted = resolve));
+    let extensions = '';
+    wss.on('connection', (socket) => {
+      extensions = socket.extensions;
+      accepted(acceptWebSocket(socket as unknown as WebSocketLike) as unknown as Session);
+    });
+    const client = await within(connect(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`), 10_000, 'connect');
+    clients.push(client);
+    const server = await within(serverSide, 10_000, 'server session');
+    expect(extensions).toContain('permessage-deflate');
+    const total = 8 * 1024 * 1024;
+    const up = await client.openSender<{ body: ReadableStream<Uint8Array> }>();
+    const down = await server.openSender<{ body: ReadableStream<Uint8Array> }>();
+    const [upRx, downRx] = await Promise.all([server.accept<{ body: ReadableStream<Uint8Array> }>(), client.accept<{ body: ReadableStream<Uint8Array> }>()]);
+    await Promise.all([up.send({ body: positionedBytes(total) }), down.send({ body: positionedBytes(total) })]);
+    const [upBody, downBody] = await Promise.all([within(upRx.receive(), 10_000, 'upload'), within(downRx.receive(), 10_000, 'download')]);
+    const results = await within(Promise.all([readPositioned(upBody.body), readPositioned(downBody.body)]), 30_000, 'both streams');
+    for (const { bytes, wrong } of results) {
+      expect(bytes).toBe(total);
+      expect(wrong).toBe(0);
+    }
+    server.abort();
+  }, 40_000);
+
   it('server → client (unmasked: `ws` writes the batch itself) while the client\'s TCP reading is paused: every byte arrives as sent', async () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     wsServers.push(wss);
