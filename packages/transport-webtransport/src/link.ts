@@ -13,10 +13,14 @@
  * - Every other lane (a sub-stream this side sends on) is a unidirectional
  *   stream this side opens at the lane's first frame. It starts with the lane
  *   id (varint), then length-prefixed frames.
- * - `endLane(x, 'close')` closes the writer after the queued frames (FIN);
- *   `'reset'` aborts it (RESET_STREAM); `'stop'` cancels the reader of the
- *   incoming lane x (STOP_SENDING). The session already sent the reason on
- *   the control lane.
+ * - `endLane(x, 'close')` and `endLane(x, 'reset')` close the writer after the
+ *   queued frames (FIN); `'stop'` leaves the incoming lane x to be read to its
+ *   end. The session already sent the reason on the control lane. No lane is
+ *   reset natively (RESET_STREAM, STOP_SENDING): QUIC would drop bytes the
+ *   sender counted against the session's credit, and the receiver, never
+ *   seeing them, could never give that credit back. Every byte written
+ *   arrives; the session drops what belongs to an ended stream and returns
+ *   its credit, as on frame links.
  * - At most `maxLaneStreams` outgoing lanes hold a native stream at once;
  *   lanes beyond that ride the control stream (still in order per lane), so
  *   a peer's stream limit never deadlocks a session with many open channels.
@@ -76,8 +80,6 @@ export interface WebTransportLinkOptions {
 
 /** A lane id is a stream id: an unsigned varint of at most 8 bytes (values below 2^53). */
 const MAX_LANE_VARINT_BYTES = 8;
-/** Stream ids this side remembers having stopped before their native stream arrived. */
-const MAX_EARLY_STOPS = 1024;
 /** A reason in `WebTransport.close()` is at most 1024 bytes of UTF-8. */
 const MAX_REASON_BYTES = 1024;
 
@@ -94,8 +96,8 @@ class OutLane {
   /** The lane id prefix, written before the first frame (uni lanes only). */
   header: Uint8Array | undefined;
   writing = false;
-  /** How the lane ends once its frames are written. */
-  ending: 'close' | 'reset' | undefined;
+  /** The lane ends (FIN) once its frames are written. */
+  ending = false;
   finished = false;
   /** Resolves when the lane is finished (closed, reset or failed). */
   readonly done: Promise<void>;
@@ -138,8 +140,6 @@ export class WebTransportLink implements FrameLink {
   /** Readers of incoming streams whose lane id is not read yet. */
   private readonly unnamed = new Set<ReadableStreamDefaultReader<Uint8Array>>();
   private inLanesIdle: (() => void) | undefined;
-  /** Lanes stopped before their native stream arrived (insertion order = age). */
-  private readonly earlyStops = new Set<number>();
   private uniReader: ReadableStreamDefaultReader<ReadableStream<Uint8Array>> | undefined;
   private bidiReader: ReadableStreamDefaultReader<WebTransportStreamPair> | undefined;
 
@@ -198,31 +198,13 @@ export class WebTransportLink implements FrameLink {
   }
 
   endLane(lane: number, how: 'close' | 'reset' | 'stop'): void {
-    if (this.closed) return;
-    if (how === 'stop') {
-      const reader = this.inLanes.get(lane);
-      if (reader) {
-        this.inLanes.delete(lane);
-        reader.cancel().catch(ignore);
-        this.checkInLanesIdle();
-      } else {
-        this.earlyStops.add(lane);
-        if (this.earlyStops.size > MAX_EARLY_STOPS) this.earlyStops.delete(this.earlyStops.values().next().value as number);
-      }
-      return;
-    }
+    // A stopped lane is read to its end: the sender closes it once the STOP reaches it.
+    if (this.closed || how === 'stop') return;
     if (this.spilled.delete(lane)) return; // its frames (and end) ride the control stream
     const out = this.lanes.get(lane);
-    if (out === undefined || out.ending !== undefined) return;
-    out.ending = how;
-    if (how === 'reset') {
-      // RESET_STREAM: what is queued here is dropped, the native stream is reset.
-      out.frames = [];
-      this.lanes.delete(lane);
-      if (out.writer) out.writer.abort().catch(ignore);
-      out.finish();
-      return;
-    }
+    if (out === undefined || out.ending) return;
+    // Reset or closed, what is queued still goes out: its credit comes back only if it arrives.
+    out.ending = true;
     this.markDirty(out);
   }
 
@@ -295,7 +277,7 @@ export class WebTransportLink implements FrameLink {
       this.writeSlices(out, writer, chunk, 0);
       return;
     }
-    if (out.ending === 'close') {
+    if (out.ending) {
       if (out.lane !== 0) this.lanes.delete(out.lane);
       writer.close().then(
         () => out.finish(),
@@ -329,7 +311,7 @@ export class WebTransportLink implements FrameLink {
     );
   }
 
-  /** A write failed: the peer stopped the lane (STOP_SENDING), or the session is gone. */
+  /** A write failed: the peer (another implementation) stopped the lane natively, or the session is gone. */
   private laneFailed(out: OutLane, error: unknown): void {
     if (out.lane === 0) {
       this.end(error);
@@ -430,10 +412,6 @@ export class WebTransportLink implements FrameLink {
       if (lane === 0 || !Number.isSafeInteger(lane)) throw new ProtocolError(`bad WebTransport lane id ${lane}`, { code: 'BAD_FRAME' });
       if (this.inLanes.has(lane)) throw new ProtocolError(`a second native stream for lane ${lane}`, { code: 'BAD_FRAME' });
       this.unnamed.delete(reader);
-      if (this.earlyStops.delete(lane)) {
-        reader.cancel().catch(ignore);
-        return;
-      }
       this.inLanes.set(lane, reader);
       const splitter = new FrameSplitter();
       for (const frame of splitter.push(rest)) {
@@ -538,15 +516,15 @@ export class WebTransportLink implements FrameLink {
   private async closeGracefully(): Promise<void> {
     this.flushAll();
     for (const out of this.lanes.values()) {
-      if (out.ending === undefined) {
-        out.ending = 'close';
+      if (!out.ending) {
+        out.ending = true;
         this.markDirty(out);
       }
     }
     this.flushAll();
     await this.bounded(Promise.all([...this.lanes.values()].map((out) => out.done)).then(ignore));
     // The control stream: what is queued, then FIN.
-    this.control.ending = 'close';
+    this.control.ending = true;
     this.flushLane(this.control);
     await this.bounded(this.control.done);
     if (!this.peerFinished) {
@@ -561,7 +539,7 @@ export class WebTransportLink implements FrameLink {
 
   private async closeWithError(error: unknown): Promise<void> {
     // The GOAWAY the session just queued goes first, best effort.
-    this.control.ending = 'close';
+    this.control.ending = true;
     this.flushAll();
     this.flushLane(this.control);
     await this.bounded(this.control.done, Math.min(this.lingerMs, 250));
@@ -620,7 +598,7 @@ export class WebTransportLink implements FrameLink {
     for (const out of this.lanes.values()) out.finish();
     if (error === undefined) {
       // Orderly: finish our side too, then let the transport go.
-      this.control.ending = 'close';
+      this.control.ending = true;
       this.flushLane(this.control);
       void this.bounded(this.control.done).then(() => this.closeTransport(WebTransportCode.Normal, ''));
     } else {

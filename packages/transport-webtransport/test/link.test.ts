@@ -3,7 +3,8 @@
  * Node ↔ Node): sub-streams ride native streams of their own, a channel
  * that is not read does not hold up its siblings, lanes beyond
  * `maxLaneStreams` ride the control stream, bad bytes from the peer end the
- * session with ProtocolError, `onHello` can refuse, and certificates are
+ * session with ProtocolError, aborted and stopped channels give all their
+ * credit back, `onHello` can refuse, and certificates are
  * the kind `serverCertificateHashes` accepts.
  */
 import { X509Certificate } from 'node:crypto';
@@ -189,7 +190,7 @@ describe('WebTransport link', () => {
     expect((bClosed as SessionClosedError).cause).toBeInstanceOf(ProtocolError);
   });
 
-  it('receiver close and sender abort cross as libchan ends (reasons on the control stream, native stop/reset after)', async () => {
+  it('receiver close and sender abort cross as libchan ends (reasons on the control stream, the lanes end with FIN)', async () => {
     const { a, b } = await pair();
     const tx = await a.openSender<number>();
     const rx = await b.accept<number>();
@@ -218,6 +219,55 @@ describe('WebTransport link', () => {
     await tx3.send('still here');
     expect(await rx3.receive()).toBe('still here');
   });
+
+  it('aborts and stops of busy channels give all their credit back: a 256 KiB session window outlives 16 of each', async () => {
+    const window = { initialWindowBytes: 64 * 1024, sessionWindowBytes: 256 * 1024 };
+    const { a, b } = await pair(window, window);
+    const chunk = new Uint8Array(16 * 1024).fill(7);
+    for (let i = 0; i < 16; i++) {
+      // Abort in the tick of the sends: a whole window of frames is still queued in the link.
+      const tx = await a.openSender<Uint8Array>();
+      const rx = await within(b.accept<Uint8Array>(), 10_000, `accept ${i}`);
+      const sends = Array.from({ length: 4 }, () => tx.send(chunk).catch(() => {}));
+      tx.abort(new Error(`abort ${i}`));
+      await Promise.all(sends);
+      // Values that arrive before the RESET may still be taken; then the abort's reason.
+      const ended = await within(
+        (async () => {
+          for (let taken = 0; ; taken++) {
+            await rx.receive().catch((error: unknown) => {
+              throw Object.assign(error as Error, { taken });
+            });
+          }
+        })().catch((error: unknown) => error as Error & { taken: number }),
+        10_000,
+        `abort ${i} reaches the receiver`,
+      );
+      expect(ended.message).toBe(`abort ${i}`);
+      expect(ended.taken).toBeLessThanOrEqual(sends.length);
+      // Stop while the sender keeps a window in flight.
+      const tx2 = await a.openSender<Uint8Array>();
+      const rx2 = await within(b.accept<Uint8Array>(), 10_000, `accept stop ${i}`);
+      const sent = (async () => {
+        for (;;) await tx2.send(chunk);
+      })().catch((e: unknown) => e);
+      await within(rx2.receive(), 10_000, `first of stop ${i}`);
+      rx2.close(new Error(`stop ${i}`));
+      expect(await within(sent, 10_000, `sends after stop ${i}`)).toBeInstanceOf(ChannelClosedError);
+    }
+    // Every byte of the session window is still there: 1 MiB goes through.
+    const tx = await a.openSender<Uint8Array>();
+    const rx = await within(b.accept<Uint8Array>(), 10_000, 'accept last');
+    const total = 64;
+    const sending = (async () => {
+      for (let i = 0; i < total; i++) await tx.send(chunk);
+      await tx.close();
+    })();
+    let got = 0;
+    for await (const value of rx) got += value.byteLength;
+    await within(sending, 10_000, 'the last sends');
+    expect(got).toBe(total * chunk.byteLength);
+  }, 60_000);
 
   it('session.close() on either side ends both cleanly', async () => {
     const { a, b } = await pair();

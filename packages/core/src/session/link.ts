@@ -52,9 +52,10 @@ export interface FrameLink {
    */
   readonly unordered?: boolean;
   /**
-   * A lane ended: `close` after its last frame (FIN), `reset` when this side
-   * aborted it (RESET_STREAM), `stop` when this side stopped receiving on it
-   * (STOP_SENDING). The reason itself travels on the control lane first.
+   * A lane ended: `close` after its last frame, `reset` when this side
+   * aborted it, `stop` when this side stopped receiving on it. The reason
+   * itself travels on the control lane first. Every frame already written
+   * must still arrive: its credit comes back only if it does.
    */
   endLane?(lane: number, how: 'close' | 'reset' | 'stop'): void;
 }

@@ -282,6 +282,8 @@ export class OutStream implements Child {
     this.stopReason = reason;
     this.host.uncount(this);
     this.dropQueued(this.sendError(), undefined);
+    // A native lane ends after what was written (the receiver reads it to the end).
+    if (this.announced) this.host.endLane(this.id, 'close');
     this.ends?.settle(false);
     this.closed.resolve();
     this.ends?.runHooks(reason);
