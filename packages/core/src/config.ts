@@ -154,9 +154,11 @@ export const LINK_LOW_WATER_BYTES = 256 * 1024;
  * REUSED_BATCH_BYTES where the socket says when it is done with one (`ws`'s send callback,
  * a Node stream's write callback); at most REUSED_BATCHES_KEPT wait, process-wide. A
  * fresh buffer per big batch is memory only a GC gives back, and in a busy process each
- * one brings the next major GC closer (docs/BENCHMARKS.md, 2026-11-26 fifth pass).
+ * one brings the next major GC closer (docs/BENCHMARKS.md, 2026-11-26 fifth pass). The
+ * minimum is half a buffer, so a batch waiting on a slow socket holds at most twice its
+ * size.
  */
-export const REUSED_BATCH_MIN_BYTES = 64 * 1024;
+export const REUSED_BATCH_MIN_BYTES = 512 * 1024;
 export const REUSED_BATCH_BYTES = 1024 * 1024;
 export const REUSED_BATCHES_KEPT = 4;
 

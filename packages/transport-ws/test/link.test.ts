@@ -170,7 +170,7 @@ describe('WebSocket link: large batches', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_STREAM_FRAME);
     expect(Math.max(...sizes), 'batches carry several 64 KiB frames').toBeGreaterThan(512 * 1024);
     // Big batches reuse buffers: fewer buffers than batches carried them.
-    const big = counter.sent.slice(before).filter((m) => m.byteLength >= 64 * 1024);
+    const big = counter.sent.slice(before).filter((m) => m.byteLength >= 512 * 1024);
     expect(big.length).toBeGreaterThan(4);
     expect(new Set(big.map((m) => m.buffer)).size, 'buffers for the big batches').toBeLessThan(big.length);
   }, 30_000);
@@ -191,7 +191,7 @@ describe('WebSocket link: large batches', () => {
     const link = new WebSocketLink(socket as unknown as WebSocketLike);
     link.start({ frame: () => {}, drain: () => {}, end: () => {} });
     const batch = (fill: number): void => {
-      link.sendSplit(new Uint8Array([fill]), new Uint8Array(200 * 1024).fill(fill));
+      link.sendSplit(new Uint8Array([fill]), new Uint8Array(600 * 1024).fill(fill));
       link.flush();
     };
     for (let i = 0; i < 6; i++) batch(i);

@@ -169,7 +169,7 @@ describe('NodeStreamLink: reused batch buffers', () => {
     const link = new NodeStreamLink(new PassThrough(), output);
     link.start({ frame: () => {}, drain: () => {}, end: () => {} });
     const batch = (fill: number): void => {
-      link.sendSplit(new Uint8Array([fill]), new Uint8Array(200 * 1024).fill(fill));
+      link.sendSplit(new Uint8Array([fill]), new Uint8Array(600 * 1024).fill(fill));
       link.flush();
     };
     batch(0);
