@@ -35,7 +35,10 @@
 // In each group raw ws runs first, then libchan, then Socket.IO: a case run right after
 // Socket.IO's byte stream in the same process measured ~25% slower (Socket.IO's client
 // leaves Node's shared socket and stream code tuned to other shapes), so Socket.IO goes
-// last, after the two cases the targets compare.
+// last, after the two cases the targets compare. The groups themselves share the client
+// process on purpose, as an application's would: the byte stream runs after libchan's and
+// Socket.IO's request/reply, and that heap state once cost libchan's byte stream 10–20%
+// in major GCs (docs/BENCHMARKS.md, 2026-11-26 fifth pass).
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { pipe } from '../../packages/core/dist/index.js';
