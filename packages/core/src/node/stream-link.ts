@@ -3,22 +3,37 @@
 /**
  * A frame link over Node streams (a `net.Socket`, a child's stdio, any
  * Readable/Writable pair): length-delimited frames as on every byte link
- * (docs/PROTOCOL.md), written with the stream's own backpressure
- * (`write()` → false pauses data frames until 'drain').
+ * (docs/PROTOCOL.md). Data frames pause while more than LINK_HIGH_WATER_BYTES
+ * wait to be written and resume below LINK_LOW_WATER_BYTES, so the stream
+ * always has the next batch queued while the kernel takes the last one (its
+ * own highWaterMark, 16 KiB for a socket, would allow one batch at a time).
  */
 import type { Readable, Writable } from 'node:stream';
-import { batchBuffer, FrameBatch, isReusedBatch, releaseBatch, type BatchedFrame } from '../link/batch.js';
+import { LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, REUSED_BATCH_BYTES } from '../config.js';
+import { batchBuffer, FrameBatch, frameLength, isReusedBatch, releaseBatch, type BatchedFrame } from '../link/batch.js';
 import { afterTick } from '../schedule.js';
 import { FrameSplitter, joinFrames } from '../link/stream.js';
+import { varintSize } from '../codec/bytes.js';
 import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
+
+/** The length prefix of a frame takes at most this many bytes (a varint of the largest frame). */
+const MAX_PREFIX_BYTES = varintSize(REUSED_BATCH_BYTES);
 
 export class NodeStreamLink implements FrameLink {
   private sink: LinkSink | undefined;
   private readonly splitter = new FrameSplitter();
   private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick);
   private closed = false;
-  private waitingDrain = false;
+  /** Data frames are paused until what waits to be written falls below LINK_LOW_WATER_BYTES. */
+  private paused = false;
+  /** A write finished: resume paused data frames once little is left to write. */
+  private readonly written = (): void => {
+    if (this.paused && this.output.writableLength <= LINK_LOW_WATER_BYTES && !this.closed) {
+      this.paused = false;
+      this.sink?.drain();
+    }
+  };
 
   constructor(
     private readonly input: Readable,
@@ -55,13 +70,21 @@ export class NodeStreamLink implements FrameLink {
   }
 
   send(frame: Uint8Array): boolean {
-    if (!this.closed) this.batch.push(frame);
-    return !this.waitingDrain;
+    return this.push(frame);
   }
 
   sendSplit(head: Uint8Array, body: Uint8Array): boolean {
-    if (!this.closed) this.batch.push({ head, body });
-    return !this.waitingDrain;
+    return this.push({ head, body });
+  }
+
+  private push(frame: BatchedFrame): boolean {
+    if (this.closed) return true;
+    const size = frameLength(frame);
+    // A batch fits one reused buffer: bigger ones would be fresh memory again.
+    if (this.batch.bytes + (this.batch.length + 1) * MAX_PREFIX_BYTES + size > REUSED_BATCH_BYTES) this.batch.flush();
+    this.batch.push(frame);
+    if (this.output.writableLength + this.batch.bytes > LINK_HIGH_WATER_BYTES) this.paused = true;
+    return !this.paused;
   }
 
   private write(frames: BatchedFrame[]): void {
@@ -69,14 +92,12 @@ export class NodeStreamLink implements FrameLink {
     // The stream only reads the batch: a slab view for a small one (see joinFrames), a
     // reused buffer for a big one, free again once the stream has written it.
     const batch = joinFrames(frames, batchBuffer);
-    const more = isReusedBatch(batch) ? this.output.write(batch, () => releaseBatch(batch)) : this.output.write(batch);
-    if (!more && !this.waitingDrain) {
-      this.waitingDrain = true;
-      this.output.once('drain', () => {
-        this.waitingDrain = false;
-        if (!this.closed) this.sink?.drain();
+    if (isReusedBatch(batch))
+      this.output.write(batch, () => {
+        releaseBatch(batch);
+        this.written();
       });
-    }
+    else this.output.write(batch, this.written);
   }
 
   flush(): void {

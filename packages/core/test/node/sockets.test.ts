@@ -189,3 +189,51 @@ describe('NodeStreamLink: reused batch buffers', () => {
     link.close(new Error('test over'));
   });
 });
+
+describe('NodeStreamLink: backpressure', () => {
+  it('data frames pause above 1 MiB waiting to be written and resume below 256 KiB, not only once all is written; a batch stays within 1 MiB', async () => {
+    const { PassThrough, Writable } = await import('node:stream');
+    const { NodeStreamLink } = await import('../../src/node/index.js');
+    const writes: { size: number; written: () => void }[] = [];
+    // A real Writable whose writes complete when the test says (a socket the kernel has not drained).
+    const output = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Uint8Array, _encoding, callback) {
+        writes.push({ size: chunk.byteLength, written: () => callback() });
+      },
+    });
+    const link = new NodeStreamLink(new PassThrough(), output);
+    let drains = 0;
+    link.start({ frame: () => {}, drain: () => drains++, end: () => {} });
+    const frame = new Uint8Array(64 * 1024);
+    let accepted = 0;
+    // Bounded: a link that never says "pause" fails the expectation below instead of looping.
+    while (accepted < 64 && link.sendSplit(new Uint8Array(8), frame)) accepted++;
+    // Up to 1 MiB is taken in one tick: more than the stream's own 16 KiB highWaterMark.
+    expect(accepted).toBeGreaterThanOrEqual(14);
+    expect(accepted).toBeLessThan(17);
+    link.flush();
+    for (const { size } of writes) expect(size).toBeLessThanOrEqual(1024 * 1024);
+    const completeNext = async (): Promise<void> => {
+      writes.shift()!.written();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    // The first (only) write completes: nothing is left, the frames resume.
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    while (writes.length > 0 && drains === 0) await completeNext();
+    expect(drains).toBe(1);
+    // Now fill again across several batches and complete writes one by one: the frames resume
+    // while about 256 KiB still wait, before everything is written.
+    let sent = 0;
+    while (sent++ < 64 && link.sendSplit(new Uint8Array(8), frame)) link.flush();
+    link.flush();
+    expect(sent).toBeLessThan(64);
+    const queuedBefore = output.writableLength;
+    expect(queuedBefore).toBeGreaterThan(1024 * 1024 - 64 * 1024);
+    while (drains === 1 && writes.length > 0) await completeNext();
+    expect(drains).toBe(2);
+    expect(output.writableLength).toBeGreaterThan(0);
+    expect(output.writableLength).toBeLessThanOrEqual(256 * 1024);
+    link.close(new Error('test over'));
+  });
+});
