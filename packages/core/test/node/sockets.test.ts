@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectStream, pipe, SessionClosedError, type Sender, type Session } from '../../src/index.js';
-import { connectSocket, connectStdio, listenSocket, type SocketListener } from '../../src/node/index.js';
+import { PassThrough, Writable } from 'node:stream';
+import { connectSocket, connectStdio, listenSocket, NodeStreamLink, type SocketListener } from '../../src/node/index.js';
 import { scenarioSuite } from '../session/scenarios.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/echo-process.mjs', import.meta.url));
@@ -151,21 +152,21 @@ describe('Unix socket files', () => {
   });
 });
 
+/** A real Writable whose writes complete when the test says (a socket the kernel has not drained); `writes` holds the write in progress. */
+function heldWritable(highWaterMark: number): { output: Writable; writes: { chunk: Uint8Array; written: () => void }[] } {
+  const writes: { chunk: Uint8Array; written: () => void }[] = [];
+  const output = new Writable({
+    highWaterMark,
+    write(chunk: Uint8Array, _encoding, callback) {
+      writes.push({ chunk, written: () => callback() });
+    },
+  });
+  return { output, writes };
+}
+
 describe('NodeStreamLink: reused batch buffers', () => {
   it('a big batch\'s buffer goes back only when the stream has written it: writes still pending never share memory', async () => {
-    const { PassThrough, Writable } = await import('node:stream');
-    const { NodeStreamLink } = await import('../../src/node/index.js');
-    const writes: { chunk: Uint8Array; written: () => void }[] = [];
-    // A real Writable whose writes complete when the test says (a socket the kernel has not drained).
-    const output = new Writable({
-      highWaterMark: 64 * 1024 * 1024,
-      writev(chunks, callback) {
-        for (const [i, { chunk }] of chunks.entries()) writes.push({ chunk, written: i === chunks.length - 1 ? () => callback() : () => {} });
-      },
-      write(chunk, _encoding, callback) {
-        writes.push({ chunk, written: () => callback() });
-      },
-    });
+    const { output, writes } = heldWritable(64 * 1024 * 1024);
     const link = new NodeStreamLink(new PassThrough(), output);
     link.start({ frame: () => {}, drain: () => {}, end: () => {} });
     const batch = (fill: number): void => {
@@ -192,16 +193,7 @@ describe('NodeStreamLink: reused batch buffers', () => {
 
 describe('NodeStreamLink: backpressure', () => {
   it('data frames pause above 1 MiB waiting to be written and resume below 256 KiB, not only once all is written; a batch stays within 1 MiB', async () => {
-    const { PassThrough, Writable } = await import('node:stream');
-    const { NodeStreamLink } = await import('../../src/node/index.js');
-    const writes: { size: number; written: () => void }[] = [];
-    // A real Writable whose writes complete when the test says (a socket the kernel has not drained).
-    const output = new Writable({
-      highWaterMark: 16 * 1024,
-      write(chunk: Uint8Array, _encoding, callback) {
-        writes.push({ size: chunk.byteLength, written: () => callback() });
-      },
-    });
+    const { output, writes } = heldWritable(16 * 1024);
     const link = new NodeStreamLink(new PassThrough(), output);
     let drains = 0;
     link.start({ frame: () => {}, drain: () => drains++, end: () => {} });
@@ -213,7 +205,7 @@ describe('NodeStreamLink: backpressure', () => {
     expect(accepted).toBeGreaterThanOrEqual(14);
     expect(accepted).toBeLessThan(17);
     link.flush();
-    for (const { size } of writes) expect(size).toBeLessThanOrEqual(1024 * 1024);
+    for (const { chunk } of writes) expect(chunk.byteLength).toBeLessThanOrEqual(1024 * 1024);
     const completeNext = async (): Promise<void> => {
       writes.shift()!.written();
       await new Promise((resolve) => setImmediate(resolve));
