@@ -7,7 +7,7 @@
  * the socket's `bufferedAmount` pauses data frames so memory stays bounded
  * when the network is slower than the producer.
  */
-import { afterTick, allocBytes, batchBuffer, encodeVarint, FrameBatch, frameLength, isReusedBatch, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, releaseBatch, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
+import { afterTick, allocBytes, batchBuffer, FrameBatch, isReusedBatch, joinFrames, LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, MAX_STREAM_FRAME, ProtocolError, reasonText, releaseBatch, splitBatch, type BatchedFrame, type FrameLink, type LinkSink } from '@libchan/core';
 
 /** The part of the WHATWG WebSocket interface the link uses (`ws` implements it too). */
 export interface WebSocketLike {
@@ -49,8 +49,6 @@ const OPEN = 1;
  * byte than 256 KiB ones (docs/BENCHMARKS.md).
  */
 const MAX_BATCH_BYTES = MAX_STREAM_FRAME;
-/** The length prefix of a frame on this link takes at most this many bytes (a varint of MAX_STREAM_FRAME). */
-const MAX_PREFIX_BYTES = encodeVarint(MAX_STREAM_FRAME).byteLength;
 /** Browsers have no drain event: poll `bufferedAmount` while paused. */
 const DRAIN_POLL_MS = 4;
 
@@ -75,7 +73,7 @@ function asWs(socket: WebSocketLike): WsSocket | undefined {
 export class WebSocketLink implements FrameLink {
   private sink: LinkSink | undefined;
   /** Frames of one tick become one WebSocket message (a handler's several writes share it). */
-  private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick);
+  private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick, MAX_BATCH_BYTES);
   private closed = false;
   private pausedTimer: ReturnType<typeof setTimeout> | undefined;
   /** The socket as `ws`, whose send reports when a batch's buffer is free again. */
@@ -125,7 +123,6 @@ export class WebSocketLink implements FrameLink {
 
   private push(frame: BatchedFrame): boolean {
     if (this.closed) return true;
-    if (this.batch.bytes + (this.batch.length + 1) * MAX_PREFIX_BYTES + frameLength(frame) > MAX_BATCH_BYTES) this.batch.flush();
     this.batch.push(frame);
     if (this.socket.bufferedAmount + this.batch.bytes > LINK_HIGH_WATER_BYTES) {
       this.waitForDrain();

@@ -5,7 +5,7 @@
  * (MessagePort, WebSocket, BroadcastChannel, byte streams) batches this way,
  * so many small messages cost one postMessage / WebSocket message / write.
  */
-import { allocBytes } from '../codec/bytes.js';
+import { allocBytes, varintSize } from '../codec/bytes.js';
 import { REUSED_BATCH_BYTES, REUSED_BATCH_MIN_BYTES, REUSED_BATCHES_KEPT } from '../config.js';
 import { microtask } from '../schedule.js';
 
@@ -32,18 +32,28 @@ export class FrameBatch<F extends BatchedFrame = Uint8Array> {
     return this.frames.length;
   }
 
+  /** A length prefix takes at most this many bytes (a varint of `maxBytes`). */
+  private readonly maxPrefixBytes: number;
+
   /**
    * @param deliver receives each non-empty batch, oldest frame first
    * @param schedule when a batch goes out (default: the next microtask)
+   * @param maxBytes a batch joined with its length prefixes stays within this: a frame that
+   *   would take it over goes out first what is waiting (default: no limit)
    */
   constructor(
     private readonly deliver: (frames: F[]) => void,
     private readonly schedule: (callback: () => void) => void = microtask,
-  ) {}
+    private readonly maxBytes = Infinity,
+  ) {
+    this.maxPrefixBytes = Number.isFinite(maxBytes) ? varintSize(maxBytes) : 0;
+  }
 
   push(frame: F): void {
+    const size = frameLength(frame);
+    if (this.bytes + (this.frames.length + 1) * this.maxPrefixBytes + size > this.maxBytes) this.flush();
     this.frames.push(frame);
-    this.bytes += frameLength(frame);
+    this.bytes += size;
     if (!this.scheduled) {
       this.scheduled = true;
       this.schedule(() => this.flush());

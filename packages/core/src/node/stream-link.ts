@@ -10,20 +10,17 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { LINK_HIGH_WATER_BYTES, LINK_LOW_WATER_BYTES, REUSED_BATCH_BYTES } from '../config.js';
-import { batchBuffer, FrameBatch, frameLength, isReusedBatch, releaseBatch, type BatchedFrame } from '../link/batch.js';
+import { batchBuffer, FrameBatch, isReusedBatch, releaseBatch, type BatchedFrame } from '../link/batch.js';
 import { afterTick } from '../schedule.js';
 import { FrameSplitter, joinFrames } from '../link/stream.js';
-import { varintSize } from '../codec/bytes.js';
 import { ProtocolError } from '../errors.js';
 import type { FrameLink, LinkSink } from '../session/link.js';
-
-/** The length prefix of a frame takes at most this many bytes (a varint of the largest frame). */
-const MAX_PREFIX_BYTES = varintSize(REUSED_BATCH_BYTES);
 
 export class NodeStreamLink implements FrameLink {
   private sink: LinkSink | undefined;
   private readonly splitter = new FrameSplitter();
-  private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick);
+  /** A batch fits one reused buffer: bigger ones would be fresh memory again. */
+  private readonly batch = new FrameBatch<BatchedFrame>((frames) => this.write(frames), afterTick, REUSED_BATCH_BYTES);
   private closed = false;
   /** Data frames are paused until what waits to be written falls below LINK_LOW_WATER_BYTES. */
   private paused = false;
@@ -79,9 +76,6 @@ export class NodeStreamLink implements FrameLink {
 
   private push(frame: BatchedFrame): boolean {
     if (this.closed) return true;
-    const size = frameLength(frame);
-    // A batch fits one reused buffer: bigger ones would be fresh memory again.
-    if (this.batch.bytes + (this.batch.length + 1) * MAX_PREFIX_BYTES + size > REUSED_BATCH_BYTES) this.batch.flush();
     this.batch.push(frame);
     if (this.output.writableLength + this.batch.bytes > LINK_HIGH_WATER_BYTES) this.paused = true;
     return !this.paused;

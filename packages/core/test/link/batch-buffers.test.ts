@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { REUSED_BATCH_BYTES, REUSED_BATCH_MIN_BYTES, REUSED_BATCHES_KEPT } from '../../src/config.js';
-import { batchBuffer, isReusedBatch, releaseBatch } from '../../src/link/batch.js';
+import { batchBuffer, FrameBatch, isReusedBatch, releaseBatch } from '../../src/link/batch.js';
 import { joinFrames } from '../../src/link/stream.js';
 
 /** Takes every buffer waiting, so each test starts from an empty pool, and returns them. */
@@ -75,5 +75,27 @@ describe('reused batch buffers', () => {
     expect(batch.byteLength).toBe(3 + REUSED_BATCH_MIN_BYTES + 1 + 12);
     expect(batch.subarray(3, 3 + REUSED_BATCH_MIN_BYTES).every((b) => b === 1)).toBe(true);
     expect([...batch.subarray(3 + REUSED_BATCH_MIN_BYTES)]).toEqual([12, 9, 9, ...new Array(10).fill(2)]);
+  });
+});
+
+describe('FrameBatch maxBytes', () => {
+  it('a frame that would take the batch (length prefixes included) over maxBytes sends what waits first', () => {
+    const delivered: number[][] = [];
+    const batch = new FrameBatch<Uint8Array>((frames) => delivered.push(frames.map((f) => f.byteLength)), () => {}, 100);
+    batch.push(new Uint8Array(40));
+    batch.push(new Uint8Array(40)); // 2 × (1 + 40) = 82
+    expect(delivered).toEqual([]);
+    batch.push(new Uint8Array(40)); // 123 > 100: the first two go out first
+    expect(delivered).toEqual([[40, 40]]);
+    batch.push(new Uint8Array(18)); // 41 + 19 = 60
+    batch.flush();
+    expect(delivered).toEqual([[40, 40], [40, 18]]);
+    // Exactly at the limit stays one batch (1 + 48 + 1 + 49 + 1 + 0 = 100); one more frame takes it over.
+    batch.push(new Uint8Array(48));
+    batch.push(new Uint8Array(49));
+    batch.push(new Uint8Array(0));
+    expect(delivered).toHaveLength(2);
+    batch.push(new Uint8Array(1));
+    expect(delivered).toEqual([[40, 40], [40, 18], [48, 49, 0]]);
   });
 });
