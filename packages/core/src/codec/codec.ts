@@ -340,34 +340,43 @@ export class Codec {
 
   /** Decodes a payload; anything malformed is a `ProtocolError`. */
   decode(payload: Uint8Array, ctx?: DecodeContext): unknown {
-    // Released before anything is revived: a getter or transformer may decode too.
+    // Released before anything is revived (a getter or transformer may decode too), and
+    // when the header is malformed: the kept reader must not hold on to the payload.
     const r = this.reader.read(payload);
-    const flags = r.u8();
-    if (flags & ~FLAG_RICH) throw badMessage(`unknown message flags ${flags}`);
-    const count = r.varint();
-    if (count > r.remaining) throw badMessage('attachment count exceeds the message');
-    const rich = (flags & FLAG_RICH) !== 0;
     let attachments: Uint8Array[] = noAttachments;
-    let jsonLength: number;
-    if (count > 0) {
-      const lengths: number[] = [];
-      let total = 0;
-      for (let i = 0; i < count; i++) {
-        const len = r.varint();
-        lengths.push(len);
-        total += len;
+    let jsonBytes: Uint8Array;
+    let simple: readonly RefAnnotation[] | undefined;
+    let metaBytes: Uint8Array | undefined;
+    let rich: boolean;
+    let count: number;
+    try {
+      const flags = r.u8();
+      if (flags & ~FLAG_RICH) throw badMessage(`unknown message flags ${flags}`);
+      count = r.varint();
+      if (count > r.remaining) throw badMessage('attachment count exceeds the message');
+      rich = (flags & FLAG_RICH) !== 0;
+      let jsonLength: number;
+      if (count > 0) {
+        const lengths: number[] = [];
+        let total = 0;
+        for (let i = 0; i < count; i++) {
+          const len = r.varint();
+          lengths.push(len);
+          total += len;
+        }
+        jsonLength = rich ? r.varint() : -1;
+        if (total > r.remaining) throw badMessage('attachments exceed the message');
+        attachments = lengths.map((len) => r.bytes(len));
+      } else {
+        jsonLength = rich ? r.varint() : -1;
       }
-      jsonLength = rich ? r.varint() : -1;
-      if (total > r.remaining) throw badMessage('attachments exceed the message');
-      attachments = lengths.map((len) => r.bytes(len));
-    } else {
-      jsonLength = rich ? r.varint() : -1;
+      jsonBytes = rich ? r.bytes(jsonLength) : r.rest();
+      // A meta seen lately is matched in place: no view, no text, no hashing (a Ret request's is always the same).
+      simple = rich ? this.recentMeta(payload, r.pos) : undefined;
+      metaBytes = rich && simple === undefined ? r.rest() : undefined;
+    } finally {
+      r.release();
     }
-    const jsonBytes = rich ? r.bytes(jsonLength) : r.rest();
-    // A meta seen lately is matched in place: no view, no text, no hashing (a Ret request's is always the same).
-    let simple = rich ? this.recentMeta(payload, r.pos) : undefined;
-    const metaBytes = rich && simple === undefined ? r.rest() : undefined;
-    r.release();
 
     // Fewer bytes than the limit cannot nest deeper than it.
     if (jsonBytes.byteLength > this.maxDepth) checkJsonDepth(jsonBytes, this.maxDepth);

@@ -398,3 +398,14 @@ describe('depth of incoming JSON', () => {
     expect(dec.calls).toHaveLength(0);
   });
 });
+
+describe('the decoder lets go of what it read', () => {
+  it('a payload with a malformed header is not kept by the codec after it is refused', () => {
+    const codec = makeCodec();
+    const payload = Uint8Array.of(0x01, 0x05, 0x7f); // rich, 5 attachments in 1 byte
+    expectProtocolError(() => codec.decode(payload));
+    const reader = (codec as unknown as { reader: ByteReader }).reader;
+    expect(reader.buf).not.toBe(payload);
+    expect(reader.buf.byteLength).toBe(0);
+  });
+});
