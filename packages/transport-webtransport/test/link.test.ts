@@ -264,7 +264,13 @@ describe('WebTransport link', () => {
       await tx.close();
     })();
     let got = 0;
-    for await (const value of rx) got += value.byteLength;
+    await within(
+      (async () => {
+        for await (const value of rx) got += value.byteLength;
+      })(),
+      10_000,
+      'the last channel read to its end',
+    );
     await within(sending, 10_000, 'the last sends');
     expect(got).toBe(total * chunk.byteLength);
   }, 60_000);
