@@ -142,9 +142,9 @@ export const MAX_WAITING_WATCHES = 1024;
 
 /**
  * Links over a byte stream or a WebSocket pause data frames when this much is waiting to
- * be written (the writable's queue, a WebSocket's bufferedAmount), and a WebSocket link
- * resumes below LINK_LOW_WATER_BYTES: memory stays bounded when the network is slower
- * than the producer.
+ * be written (the writable's queue, a WebSocket's bufferedAmount); the WebSocket and Node
+ * stream links resume below LINK_LOW_WATER_BYTES (the web-streams link when its writer is
+ * ready): memory stays bounded when the network is slower than the producer.
  */
 export const LINK_HIGH_WATER_BYTES = 1024 * 1024;
 export const LINK_LOW_WATER_BYTES = 256 * 1024;
